@@ -1,0 +1,80 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "xinyong",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "xinyong", targets: ["xinyong"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // Pure domain rules: codes, regions, catalogue, records, calendar. No I/O beyond reading its own bundled data.
+        .target(
+            name: "XinyongModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources")]
+        ),
+        // Schema, migrations and SQL (one code path for SQLite and PostgreSQL).
+        .target(
+            name: "XinyongStore",
+            dependencies: [
+                "XinyongModel",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Synthetic Chenzhou: departments, subjects and three years of records.
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
+        // HTTP API and the server-rendered public site.
+        .target(
+            name: "XinyongWeb",
+            dependencies: [
+                "XinyongModel", "XinyongStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        // One file per subcommand; the executable only calls into here.
+        .target(
+            name: "XinyongCLI",
+            dependencies: [
+                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
+        .executableTarget(name: "xinyong", dependencies: ["XinyongCLI"]),
+        .testTarget(name: "XinyongModelTests", dependencies: ["XinyongModel"]),
+        .testTarget(name: "XinyongStoreTests", dependencies: ["XinyongStore", "XinyongDemo"]),
+        .testTarget(
+            name: "XinyongWebTests",
+            dependencies: [
+                "XinyongWeb", "XinyongDemo",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

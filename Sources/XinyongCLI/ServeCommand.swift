@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import NIOCore
+import XinyongDemo
+import XinyongStore
+import XinyongWeb
+
+/// `xinyong serve`: the API and the public site.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(help: "Address to listen on (env HTTP_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env HTTP_PORT; default 8080).")
+    var port: Int?
+
+    @Flag(help: "On first run, create the database and fill it with demo data (about 20,000 subjects) before serving.")
+    var demo = false
+
+    func run() async throws {
+        let settings = try options.settings(host: host, port: port)
+        let logger = LogSetup.logger("xinyong")
+        let store = try await openStore(settings)
+        do {
+            try await store.bootstrap()
+            if demo, try await store.repositories.subjects.count() == 0 {
+                logger.info("filling an empty database with demo data; this takes a minute once")
+                let summary = try await fillDemo(store: store, settings: settings, options: .init())
+                logger.info("\(DemoReport(summary: summary, settings: settings).text)")
+            }
+            let platform = try await Platform.load(store: store)
+            let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
+            print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
+            try await app.runService()
+        } catch {
+            await store.close()
+            if Self.isAddressInUse(error) {
+                throw Failure("HTTP_PORT: \(settings.host):\(settings.port) is already in use; choose another with --port or HTTP_PORT")
+            }
+            if let failure = error as? Failure { throw failure }
+            if error is IOError || "\(error)".contains("bind") {
+                throw Failure("HTTP_HOST/HTTP_PORT: cannot listen on \(settings.host):\(settings.port): \(error)")
+            }
+            throw error
+        }
+        await store.close()
+    }
+
+    static func isAddressInUse(_ error: any Error) -> Bool {
+        if let io = error as? IOError, io.errnoCode == EADDRINUSE { return true }
+        return "\(error)".contains("Address already in use")
+    }
+}

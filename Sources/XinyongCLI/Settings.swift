@@ -1,0 +1,59 @@
+import Configuration
+import Logging
+import XinyongStore
+
+/// The platform's settings: a command-line flag wins, then the environment variable, then the default.
+/// A bad value stops the program with a message naming the setting.
+public struct Settings: Sendable {
+    public var database: DatabaseURL
+    public var host: String
+    public var port: Int
+    public var logLevel: Logger.Level
+    /// Where the platform keeps its secrets (the personal-id hashing key) next to a SQLite database.
+    public var dataDirectory: String
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Flags given on the command line, by configuration key; nil where the flag was not given.
+    public struct Flags {
+        var databaseURL: String?
+        var host: String?
+        var port: Int?
+        var logLevel: String?
+        var dataDirectory: String?
+    }
+
+    public static func resolve(_ flags: Flags, environment: [String: String]? = nil) throws -> Settings {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let v = flags.databaseURL { values["database.url"] = .init(.string(v), isSecret: true) }
+        if let v = flags.host { values["http.host"] = .init(.string(v), isSecret: false) }
+        if let v = flags.port { values["http.port"] = .init(.string(String(v)), isSecret: false) }
+        if let v = flags.logLevel { values["log.level"] = .init(.string(v), isSecret: false) }
+        if let v = flags.dataDirectory { values["data.dir"] = .init(.string(v), isSecret: false) }
+        let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
+        let config = ConfigReader(providers: [InMemoryProvider(name: "flags", values: values), env])
+
+        let database: DatabaseURL
+        do {
+            database = try DatabaseURL(config.string(forKey: "database.url", isSecret: true, default: DatabaseURL.defaultValue))
+        } catch {
+            throw Invalid(description: error.description)
+        }
+        let portText = config.string(forKey: "http.port", default: "8080")
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw Invalid(description: "HTTP_PORT '\(portText)' must be a port number from 1 to 65535")
+        }
+        let host = config.string(forKey: "http.host", default: "127.0.0.1")
+        guard !host.isEmpty, !host.contains(where: \.isWhitespace) else {
+            throw Invalid(description: "HTTP_HOST '\(host)' must be a host name or IP address")
+        }
+        let levelText = config.string(forKey: "log.level", default: "info")
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw Invalid(description: "LOG_LEVEL '\(levelText)' must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        let dataDirectory = config.string(forKey: "data.dir", default: "data")
+        return Settings(database: database, host: host, port: port, logLevel: level, dataDirectory: dataDirectory)
+    }
+}

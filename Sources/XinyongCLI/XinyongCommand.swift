@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `xinyong`: the platform's one executable.
+public struct XinyongCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "xinyong",
+        abstract: "Xinyong (信用): a city's public credit information platform.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self])
+
+    public init() {}
+}
+
+/// Flags every command that touches the database shares. Each overrides its environment variable.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "Database: sqlite:PATH or postgres://… (env DATABASE_URL; default sqlite:data/xinyong.sqlite).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the platform's keys (env DATA_DIR; default data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func settings(host: String? = nil, port: Int? = nil) throws -> Settings {
+        let settings = try Settings.resolve(.init(databaseURL: databaseURL, host: host, port: port, logLevel: logLevel,
+                                                  dataDirectory: dataDirectory))
+        LogSetup.bootstrapOnce(level: settings.logLevel)
+        return settings
+    }
+}
+
+enum LogSetup {
+    nonisolated(unsafe) private static var level: Logger.Level = .info
+
+    /// swift-log allows one bootstrap per process.
+    static func bootstrapOnce(level: Logger.Level) {
+        Self.level = level
+        _ = bootstrapped
+    }
+
+    private static let bootstrapped: Void = {
+        let chosen = level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = chosen
+            return handler
+        }
+    }()
+
+    static func logger(_ label: String) -> Logger { Logger(label: label) }
+}
+
+/// Errors that end a command with one line on standard error and exit status 1.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description.replacingOccurrences(of: "\n", with: " ") }
+}

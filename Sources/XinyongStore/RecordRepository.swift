@@ -1,0 +1,119 @@
+import SQLKit
+import XinyongModel
+
+public struct RecordRepository: Sendable {
+    let db: any SQLDatabase
+
+    static let columns = [
+        "subject_id", "id", "record_type", "catalog_version", "department_id", "region_code", "document_no", "tier",
+        "decision_date", "legal_basis", "publicity_start", "publicity_end", "repair_eligible_from", "submission_due",
+        "status", "code_check_failed", "fields", "version",
+    ]
+    private static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM credit_records")
+
+    private struct Row: Codable {
+        let subject_id, id, record_type: String
+        let catalog_version: Int
+        let department_id, region_code, document_no: String
+        let tier: String?
+        let decision_date, legal_basis: String
+        let publicity_start, publicity_end, repair_eligible_from: String?
+        let submission_due, status: String
+        let code_check_failed: Bool
+        let fields: String
+        let version: Int
+    }
+
+    /// Inserts records in bulk, with one audit entry for the call.
+    public func insert(_ records: [CreditRecord], by actor: Actor) async throws {
+        let now = Timestamp.now()
+        try await db.insertRows(into: "credit_records", columns: Self.columns + ["created_at", "updated_at"], rows: records.map { r in
+            [r.subjectID, r.id, r.recordType, r.catalogVersion, r.departmentID, r.regionCode, r.documentNumber,
+             r.tier?.rawValue, r.decisionDate.description, r.legalBasis, r.schedule.start?.description,
+             r.schedule.end?.description, r.schedule.repairEligibleFrom?.description, r.schedule.submissionDue.description,
+             r.status.rawValue, r.codeCheckFailed, jsonText(r.fields), r.version, now, now]
+        })
+        try await AuditLog(db: db).append(actor, action: "create", entity: "credit_records",
+                                          entityID: records.count == 1 ? records[0].id : nil,
+                                          detail: ["rows": "\(records.count)"])
+    }
+
+    public func find(id: String) async throws -> CreditRecord? {
+        try await db.raw("\(Self.select) WHERE id = \(bind: id)").first(decoding: Row.self).map(Self.record)
+    }
+
+    /// Every record of a subject, newest decision first (public or not: callers decide what to show).
+    public func forSubject(_ subjectID: String) async throws -> [CreditRecord] {
+        try await db.raw("\(Self.select) WHERE subject_id = \(bind: subjectID) ORDER BY decision_date DESC, id")
+            .all(decoding: Row.self).map(Self.record)
+    }
+
+    /// Records the public sees on `date`: active, published and within their window.
+    public func publicForSubject(_ subjectID: String, on date: CivilDate) async throws -> [CreditRecord] {
+        let day = date.description
+        return try await db.raw("""
+            \(Self.select) WHERE subject_id = \(bind: subjectID) AND status = 'active'
+            AND publicity_start <= \(bind: day) AND publicity_end > \(bind: day)
+            ORDER BY decision_date DESC, id
+            """).all(decoding: Row.self).map(Self.record)
+    }
+
+    public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM credit_records") }
+
+    private struct TypeCount: Decodable { let record_type: String; let n: Int }
+
+    public func countsByType() async throws -> [String: Int] {
+        let rows = try await db.raw("SELECT record_type, COUNT(*) AS n FROM credit_records GROUP BY record_type")
+            .all(decoding: TypeCount.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.record_type, $0.n) })
+    }
+
+    private static func record(_ r: Row) throws -> CreditRecord {
+        func date(_ text: String?, _ column: String) throws -> CivilDate? {
+            guard let text else { return nil }
+            guard let d = CivilDate(text) else { throw StoredDataError(description: "record \(r.id): \(column) '\(text)' is not a date") }
+            return d
+        }
+        guard let status = CreditRecord.Status(rawValue: r.status), let decision = try date(r.decision_date, "decision_date"),
+            let due = try date(r.submission_due, "submission_due")
+        else { throw StoredDataError(description: "record \(r.id) has unknown status \(r.status) or missing dates") }
+        return CreditRecord(
+            id: r.id, subjectID: r.subject_id, recordType: r.record_type, catalogVersion: r.catalog_version,
+            departmentID: r.department_id, regionCode: r.region_code, documentNumber: r.document_no,
+            tier: r.tier.flatMap(Tier.init(rawValue:)), decisionDate: decision, legalBasis: r.legal_basis,
+            schedule: PublicitySchedule(
+                start: try date(r.publicity_start, "publicity_start"), end: try date(r.publicity_end, "publicity_end"),
+                repairEligibleFrom: try date(r.repair_eligible_from, "repair_eligible_from"), submissionDue: due),
+            status: status, codeCheckFailed: r.code_check_failed,
+            fields: try decodeJSON([String: String].self, r.fields, column: "fields"), version: r.version)
+    }
+}
+
+/// The append-only audit trail: who did what, when and why. The database itself refuses updates and deletes.
+public struct AuditLog: Sendable {
+    let db: any SQLDatabase
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public let id: Int
+        public let at, actor, action, entity: String
+        public let entity_id: String?
+        public let reason: String
+        public let detail: String?
+    }
+
+    public func append(_ actor: Actor, action: String, entity: String, entityID: String? = nil, detail: [String: String] = [:]) async throws {
+        try await db.insert(into: "audit_log")
+            .columns("at", "actor", "action", "entity", "entity_id", "reason", "detail")
+            .values(Timestamp.now(), actor.name, action, entity, entityID, actor.reason, detail.isEmpty ? nil : jsonText(detail))
+            .run()
+    }
+
+    public func entries(entity: String? = nil, limit: Int = 100) async throws -> [Entry] {
+        let filter: SQLQueryString = entity.map { "WHERE entity = \(bind: $0)" } ?? ""
+        return try await db.raw("""
+            SELECT id, at, actor, action, entity, entity_id, reason, detail FROM audit_log \(filter) ORDER BY id DESC LIMIT \(bind: limit)
+            """).all(decoding: Entry.self)
+    }
+
+    public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM audit_log") }
+}

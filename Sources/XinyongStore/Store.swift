@@ -1,0 +1,153 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+
+/// The platform's database: FluentKit's `Databases` for connections and migrations, SQLKit for every
+/// query. One code path for SQLite and PostgreSQL.
+public final class Store: Sendable {
+    public let url: DatabaseURL
+    /// Every query goes through this handle (or a transaction's, see ``transaction(_:)``).
+    public let sql: any SQLDatabase
+    let fluent: any FluentKit.Database
+    private let databases: Databases
+    private let logger: Logger
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Opens the database. SQLite files run in WAL mode; all SQLite access goes through one connection,
+    /// because SQLite allows one writer and a second connection only adds lock contention.
+    public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "xinyong.store")) async throws -> Store {
+        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        switch url {
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw Unavailable(description: "DATABASE_URL: cannot create directory \(directory.path) for \(url): \(error.localizedDescription)")
+            }
+            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), sqlLogLevel: nil), as: .sqlite)
+        case .postgres(let text):
+            let factory: DatabaseConfigurationFactory
+            do {
+                factory = try .postgres(url: text, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace)
+            } catch {
+                throw Unavailable(description: "DATABASE_URL '\(url)' is not usable: \(error)")
+            }
+            databases.use(factory, as: .psql)
+        }
+        // One fixed event loop: with SQLite that means exactly one pooled connection.
+        let fluent = databases.database(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())!
+        let store = Store(url: url, fluent: fluent, databases: databases, logger: logger)
+        do {
+            try await store.configureConnection()
+        } catch {
+            await databases.shutdownAsync()
+            throw Unavailable(description: "DATABASE_URL: cannot reach \(url): \(Self.describe(error))")
+        }
+        return store
+    }
+
+    private init(url: DatabaseURL, fluent: any FluentKit.Database, databases: Databases, logger: Logger) {
+        self.url = url
+        self.fluent = fluent
+        self.sql = fluent as! any SQLDatabase
+        self.databases = databases
+        self.logger = logger
+    }
+
+    private func configureConnection() async throws {
+        switch url {
+        case .sqlite:
+            try await sql.raw("PRAGMA journal_mode=WAL").run()
+            // NORMAL is durable in WAL mode across an application crash (kill -9); only an OS crash or power
+            // loss can lose the last transactions, which the operator trades for write speed.
+            try await sql.raw("PRAGMA synchronous=NORMAL").run()
+        case .postgres:
+            try await sql.raw("SELECT 1").run()
+        }
+    }
+
+    public func close() async {
+        await databases.shutdownAsync()
+    }
+
+    /// Brings the schema up to date. Safe to run on every start.
+    public func migrate() async throws {
+        let migrations = Migrations()
+        migrations.add(Schema.migrations)
+        let migrator = Migrator(
+            databaseFactory: { [fluent] _ in fluent }, migrations: migrations, on: fluent.eventLoop, migrationLogLevel: .debug)
+        try await migrator.setupIfNeeded().get()
+        try await migrator.prepareBatch().get()
+    }
+
+    /// Answers whether the database is reachable and migrated, for `/health`.
+    public func ping() async throws {
+        _ = try await sql.raw("SELECT COUNT(*) AS n FROM regions").first()
+    }
+
+    /// Runs `body` in one transaction: everything it writes lands together or not at all.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> T) async throws -> T {
+        try await fluent.transaction { db in
+            try await body(Repositories(db: db as! any SQLDatabase, dialect: self.url))
+        }
+    }
+
+    /// Repositories outside a transaction (each statement commits on its own).
+    public var repositories: Repositories { Repositories(db: sql, dialect: url) }
+
+    static func describe(_ error: any Error) -> String {
+        let text = String(reflecting: error)
+        return text.count > 300 ? String(text.prefix(300)) + "…" : text
+    }
+}
+
+/// The tables as typed access. Works on the store itself or inside a transaction.
+public struct Repositories: Sendable {
+    public let db: any SQLDatabase
+    let dialect: DatabaseURL
+
+    public var regions: RegionRepository { .init(db: db) }
+    public var departments: DepartmentRepository { .init(db: db) }
+    public var subjects: SubjectRepository { .init(db: db) }
+    public var catalog: CatalogRepository { .init(db: db) }
+    public var records: RecordRepository { .init(db: db) }
+    public var audit: AuditLog { .init(db: db) }
+}
+
+/// Who is writing and why: every write carries one, and it lands in the audit trail.
+public struct Actor: Sendable {
+    public let name: String
+    public let reason: String
+
+    public init(_ name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
+
+    public static func system(_ reason: String) -> Actor { Actor("system", reason: reason) }
+}
+
+extension SQLDatabase {
+    /// Multi-row INSERT in chunks that stay under both databases' limits on bound parameters.
+    func insertRows(into table: String, columns: [String], rows: [[any Encodable & Sendable]]) async throws {
+        guard !rows.isEmpty else { return }
+        let perChunk = max(1, 30_000 / columns.count)
+        var start = 0
+        while start < rows.count {
+            let end = min(start + perChunk, rows.count)
+            let builder = insert(into: table).columns(columns)
+            for row in rows[start..<end] { builder.values(row) }
+            try await builder.run()
+            start = end
+        }
+    }
+}

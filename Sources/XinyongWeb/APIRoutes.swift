@@ -1,0 +1,146 @@
+import Foundation
+import Hummingbird
+import XinyongModel
+import XinyongStore
+
+/// The JSON API under `/api/v1`, plus `/health`, `/metrics` and `/openapi.json`.
+struct APIRoutes {
+    let platform: Platform
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/health", use: health)
+        router.get("/metrics", use: metrics)
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: Platform.resource("openapi.json"))))
+        }
+        router.get("/api/v1/subjects/{code}", use: subject)
+    }
+
+    @Sendable func health(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        do {
+            try await platform.store.ping()
+        } catch {
+            context.logger.error("health check failed: \(error)")
+            throw Problem(.serviceUnavailable, type: "database-unavailable", title: "Database unavailable",
+                          detail: "the database at \(platform.store.url) does not answer")
+        }
+        return try JSONBody.response(Health(status: "ok", database: platform.store.url.isPostgres ? "postgresql" : "sqlite"))
+    }
+
+    @Sendable func metrics(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var bytes: [UInt8] = []
+        PlatformMetrics.registry.emit(into: &bytes)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    @Sendable func subject(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let code = try context.parameters.require("code").removingPercentEncoding ?? ""
+        let subject = try await platform.findSubject(code)
+        let (profile, departments) = try await platform.profile(of: subject)
+        return try JSONBody.response(SubjectProfileBody(profile, regions: platform.regions, departments: departments))
+    }
+}
+
+struct Health: Encodable {
+    let status: String
+    let database: String
+}
+
+enum JSONBody {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// A subject's public profile as the API gives it.
+struct SubjectProfileBody: Encodable {
+    struct Identity: Encodable {
+        let code: String?
+        let codeCheck: String?
+        let registrationNumber: String?
+        let name: String
+        let formerNames: [String]
+        let kind: String
+        let kindLabel: String
+        let region: RegionBody
+        let status: String
+        let registeredOn: String?
+    }
+
+    struct RegionBody: Encodable {
+        let code: String
+        let name: String
+        let chain: [String]
+    }
+
+    struct TypeBody: Encodable {
+        let recordType: String
+        let name: String
+        let polarity: String
+        let legalBasis: String
+        let records: [RecordBody]
+    }
+
+    struct SectionBody: Encodable {
+        let section: String
+        let title: String
+        let types: [TypeBody]
+    }
+
+    struct RecordBody: Encodable {
+        let id: String
+        let documentNumber: String
+        let decisionDate: String
+        let department: DepartmentBody
+        let legalBasis: String
+        let tier: String?
+        let publicityEnds: String?
+        let repairEligibleFrom: String?
+        let codeCheckFailed: Bool
+        let fields: [String: String]
+    }
+
+    struct DepartmentBody: Encodable {
+        let id: String
+        let name: String
+    }
+
+    let subject: Identity
+    let asOf: String
+    let sections: [SectionBody]
+
+    init(_ profile: PublicProfile, regions: RegionDirectory, departments: [String: String]) {
+        let s = profile.subject
+        let chain = regions.chain(s.regionCode)
+        subject = Identity(
+            code: s.code?.value, codeCheck: s.code.map { _ in s.codeCheckFailed ? "check_failed" : "valid" },
+            registrationNumber: s.legacyRegistrationNumber?.value, name: s.displayName,
+            formerNames: s.formerNames, kind: s.kind.rawValue, kindLabel: s.kind.label,
+            region: RegionBody(code: s.regionCode, name: chain.first?.name ?? s.regionCode, chain: chain.map(\.name).reversed()),
+            status: s.status.rawValue, registeredOn: s.registeredOn?.description)
+        asOf = profile.asOf.description
+        sections = profile.sections.map { section in
+            SectionBody(section: section.section.rawValue, title: section.section.title, types: section.groups.map { group in
+                TypeBody(recordType: group.type.code, name: group.type.name, polarity: group.type.polarity.rawValue,
+                         legalBasis: group.type.legalBasis, records: group.records.map { r in
+                    RecordBody(
+                        id: r.id, documentNumber: r.documentNumber, decisionDate: r.decisionDate.description,
+                        department: DepartmentBody(id: r.departmentID, name: departments[r.departmentID] ?? r.departmentID),
+                        legalBasis: r.legalBasis, tier: r.tier?.rawValue, publicityEnds: r.schedule.end?.description,
+                        repairEligibleFrom: r.schedule.repairEligibleFrom?.description, codeCheckFailed: r.codeCheckFailed,
+                        fields: r.fields)
+                })
+            })
+        }
+    }
+}

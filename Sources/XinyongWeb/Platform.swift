@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Mustache
+import Prometheus
+import XinyongModel
+import XinyongStore
+
+/// What the web layer needs: the store, the catalogue versions, the region list and the templates.
+public struct Platform: Sendable {
+    public let store: Store
+    public let catalogs: [Int: Catalog]
+    public let regions: RegionDirectory
+    let templates: MustacheLibrary
+
+    /// Loads what the pages need once at start: catalogue versions and templates.
+    public static func load(store: Store) async throws -> Platform {
+        var catalogs: [Int: Catalog] = [:]
+        var version = 1
+        while let catalog = try await store.repositories.catalog.version(version) {
+            catalogs[version] = catalog
+            version += 1
+        }
+        let directory = resourcesPath("templates")
+        let templates = try await MustacheLibrary(directory: directory)
+        return Platform(store: store, catalogs: catalogs, regions: .shipped, templates: templates)
+    }
+
+    static func resourcesPath(_ name: String) -> String {
+        Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources")!.path
+    }
+
+    static func resource(_ name: String) -> Data {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources"),
+            let data = try? Data(contentsOf: url)
+        else { preconditionFailure("resource \(name) is missing from the bundle") }
+        return data
+    }
+
+    /// Finds a subject by the identifier a user typed: a unified code (check-failed codes included) or
+    /// a 15-digit legacy registration number. Anything else is a 400 that names the defect.
+    func findSubject(_ input: String) async throws -> Subject {
+        let subjects = store.repositories.subjects
+        if let legacy = LegacyRegistrationNumber(input) {
+            guard let subject = try await subjects.find(legacy: legacy) else {
+                throw Problem.notFound("no subject has the registration number \(legacy.value)")
+            }
+            return subject
+        }
+        switch SocialCreditCode.verify(input) {
+        case .invalid(let reason):
+            throw Problem(.badRequest, type: "invalid-code", title: "Invalid unified social credit code",
+                          detail: reason.description, extra: ["input": String(input.prefix(100))])
+        case .valid(let code), .checkFailed(let code, _):
+            guard let subject = try await subjects.find(code: code) else {
+                throw Problem.notFound("no subject has the unified social credit code \(code.value)")
+            }
+            return subject
+        }
+    }
+
+    func profile(of subject: Subject, on date: CivilDate = .today()) async throws -> (PublicProfile, [String: String]) {
+        let records = try await store.repositories.records.publicForSubject(subject.id, on: date)
+        let profile = PublicProfile(subject: subject, records: records, catalog: { catalogs[$0] }, on: date)
+        let ids = Set(profile.sections.flatMap { $0.groups.flatMap { $0.records.map(\.departmentID) } })
+        let names = try await store.repositories.departments.names(Array(ids))
+        return (profile, names)
+    }
+}
+
+/// Prometheus registry for `/metrics`. swift-metrics allows one bootstrap per process, hence a global.
+enum PlatformMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
+/// Builds the whole HTTP application; the CLI's `serve` and the tests both start it from here.
+public func buildApplication(
+    platform: Platform, host: String, port: Int, logger: Logger = Logger(label: "xinyong.web")
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(platform: platform),
+        configuration: .init(address: .hostname(host, port: port), serverName: "xinyong"),
+        logger: logger)
+}
+
+public func buildRouter(platform: Platform) -> Router<BasicRequestContext> {
+    _ = PlatformMetrics.registry
+    let router = Router()
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(LogRequestsMiddleware(.debug))
+    APIRoutes(platform: platform).register(on: router)
+    SiteRoutes(platform: platform).register(on: router)
+    return router
+}

@@ -1,0 +1,3 @@
+import XinyongCLI
+
+await XinyongCommand.main()
