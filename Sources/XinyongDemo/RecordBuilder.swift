@@ -77,6 +77,10 @@ struct RecordBuilder {
         if let eligible = schedule.repairEligibleFrom, eligible < generator.options.asOf, random.chance(0.06) { status = .repaired }
         if random.chance(0.005) { status = .withdrawn }
         let legalBasis = fields.removeValue(forKey: "legal_basis") ?? type.legalBasis
+        // What the record's own columns or its department already hold is not repeated in its fields.
+        for column in ["document_no", "decision_date", "tier", "subject_kind", "source_department", "source_department_code", "authority_code"] {
+            fields.removeValue(forKey: column)
+        }
         return CreditRecord(
             id: random.uuid(), subjectID: subject.id, recordType: typeCode, catalogVersion: catalog.version,
             departmentID: department.id, regionCode: subject.regionCode, documentNumber: number, tier: tier,

@@ -60,6 +60,20 @@ public struct RecordRepository: Sendable {
 
     public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM credit_records") }
 
+    private struct SubjectIDRow: Decodable { let subject_id: String }
+
+    /// The organisation behind the most recent public record of `type` on `date`, for the home page's
+    /// examples. Walks the (record_type, decision_date) index from the newest end.
+    public func latestPublicOrganisation(type: String, on date: CivilDate) async throws -> String? {
+        let day = date.description
+        return try await db.raw("""
+            SELECT r.subject_id FROM credit_records r JOIN subjects s ON s.id = r.subject_id
+            WHERE r.record_type = \(bind: type) AND r.status = 'active' AND s.code IS NOT NULL
+            AND r.publicity_start <= \(bind: day) AND r.publicity_end > \(bind: day)
+            ORDER BY r.decision_date DESC LIMIT 1
+            """).first(decoding: SubjectIDRow.self)?.subject_id
+    }
+
     private struct TypeCount: Decodable { let record_type: String; let n: Int }
 
     public func countsByType() async throws -> [String: Int] {

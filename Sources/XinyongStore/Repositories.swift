@@ -150,12 +150,6 @@ public struct SubjectRepository: Sendable {
 
     public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM subjects") }
 
-    /// A few organisations in key order, for the home page's examples.
-    public func firstOrganisations(limit: Int) async throws -> [Subject] {
-        try await db.raw("\(Self.select) WHERE code IS NOT NULL ORDER BY id LIMIT \(bind: limit)")
-            .all(decoding: Row.self).map(Self.subject)
-    }
-
     private static func subject(_ r: Row) throws -> Subject {
         guard let kind = SubjectKind(rawValue: r.kind), let status = SubjectStatus(rawValue: r.status) else {
             throw StoredDataError(description: "subject \(r.id) has unknown kind \(r.kind) or status \(r.status)")

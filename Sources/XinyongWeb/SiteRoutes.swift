@@ -7,6 +7,9 @@ import XinyongStore
 struct SiteRoutes {
     let platform: Platform
 
+    /// The home page shows the subject of the latest public record of each of these types.
+    static let exampleTypes = ["admin_penalty", "admin_licence", "serious_dishonesty", "abnormal_operation", "honour", "tax_grade_a"]
+
     func register(on router: Router<BasicRequestContext>) {
         router.get("/", use: home)
         router.get("/subjects", use: lookup)
@@ -18,11 +21,19 @@ struct SiteRoutes {
     }
 
     @Sendable func home(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let examples = try await platform.store.repositories.subjects.firstOrganisations(limit: 8)
         let catalog = platform.catalogs.values.max { $0.version < $1.version }
+        let repos = platform.store.repositories
+        var examples: [SubjectLink] = []
+        for type in Self.exampleTypes {
+            guard let id = try await repos.records.latestPublicOrganisation(type: type, on: .today()),
+                let subject = try await repos.subjects.find(id: id), let code = subject.code
+            else { continue }
+            examples.append(SubjectLink(code: code.value, name: subject.displayName,
+                                        reason: catalog?.recordType(type)?.name ?? type))
+        }
         return try page("home", HomeView(
             title: "信用郴州 · 公共信用信息平台",
-            examples: examples.map { SubjectLink(code: $0.code?.value ?? "", name: $0.displayName, kind: $0.kind.label) },
+            examples: examples,
             recordTypes: (catalog?.recordTypes ?? []).map { TypeLink(name: $0.name, nameEn: $0.nameEn, legalBasis: $0.legalBasis) },
             today: CivilDate.today().description))
     }
@@ -61,7 +72,8 @@ struct SiteRoutes {
     }
 }
 
-struct SubjectLink { let code, name, kind: String }
+/// A subject on the home page, with the kind of record it was picked for.
+struct SubjectLink { let code, name, reason: String }
 struct TypeLink { let name, nameEn, legalBasis: String }
 
 struct HomeView {

@@ -109,7 +109,7 @@ import XinyongModel
     func demoIsDeterministicAndWellFormed(_ backend: Backend) async throws {
         let key = SymmetricKey(data: Array(repeating: UInt8(7), count: 32))
         let options = DemoGenerator.Options(subjects: 2_000, seed: 99, asOf: CivilDate("2026-06-30")!, recordScale: 3)
-        var first: [CreditRecord] = []
+        var first = Snapshot(subjects: [], records: [])
         try await backend.withStore { store in
             let summary = try await DemoGenerator(options: options, personKey: key).run(into: store)
             #expect(summary.subjects == 2_000)
@@ -128,8 +128,7 @@ import XinyongModel
                 WHERE s.registered_on IS NOT NULL AND r.decision_date < s.registered_on
                 """).first(decoding: Count.self)
             #expect(early?.n == 0)
-            let subject = try #require(try await store.repositories.subjects.firstOrganisations(limit: 1).first)
-            first = try await store.repositories.records.forSubject(subject.id)
+            first = try await Snapshot.take(store)
             // Codes: well-formed; the few with a failing check are flagged.
             let subjects = try await store.sql.raw("SELECT code, code_check_failed FROM subjects WHERE code IS NOT NULL")
                 .all(decoding: CodeRow.self)
@@ -145,8 +144,7 @@ import XinyongModel
         }
         try await backend.withStore { store in
             _ = try await DemoGenerator(options: options, personKey: key).run(into: store)
-            let subject = try #require(try await store.repositories.subjects.firstOrganisations(limit: 1).first)
-            #expect(try await store.repositories.records.forSubject(subject.id) == first)
+            #expect(try await Snapshot.take(store) == first)
             await #expect(throws: DemoGenerator.NotEmpty.self) {
                 _ = try await DemoGenerator(options: options, personKey: key).run(into: store)
             }
@@ -167,6 +165,22 @@ import XinyongModel
 }
 
 struct Count: Decodable { let n: Int }
+
+/// Everything the demo wrote, in key order, to compare two runs.
+struct Snapshot: Equatable {
+    struct SubjectRow: Decodable, Equatable { let id, name, kind, region_code: String; let code, registered_on, person_id_hash: String? }
+    struct RecordRow: Decodable, Equatable { let id, subject_id, record_type, department_id, document_no, decision_date, status, fields: String }
+    let subjects: [SubjectRow]
+    let records: [RecordRow]
+
+    static func take(_ store: Store) async throws -> Snapshot {
+        Snapshot(
+            subjects: try await store.sql.raw("SELECT id, name, kind, region_code, code, registered_on, person_id_hash FROM subjects ORDER BY id")
+                .all(decoding: SubjectRow.self),
+            records: try await store.sql.raw("SELECT id, subject_id, record_type, department_id, document_no, decision_date, status, fields FROM credit_records ORDER BY id")
+                .all(decoding: RecordRow.self))
+    }
+}
 struct Bounds: Decodable { let lo: String; let hi: String }
 struct CodeRow: Decodable { let code: String; let code_check_failed: Bool }
 

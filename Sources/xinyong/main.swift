@@ -1,3 +1,0 @@
-import XinyongCLI
-
-await XinyongCommand.main()
