@@ -15,7 +15,6 @@ public final class Store: Sendable {
     public let sql: any SQLDatabase
     let fluent: any FluentKit.Database
     private let databases: Databases
-    private let logger: Logger
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
@@ -44,10 +43,14 @@ public final class Store: Sendable {
             databases.use(factory, as: .psql)
         }
         // One fixed event loop: with SQLite that means exactly one pooled connection.
-        let fluent = databases.database(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())!
-        let store = Store(url: url, fluent: fluent, databases: databases, logger: logger)
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let store = Store(url: url, fluent: databases.database(logger: logger, on: eventLoop)!, databases: databases)
         do {
-            try await store.configureConnection()
+            // The first connection is tried with a silent logger: if it fails, the caller gets one clear
+            // error naming the setting rather than the pool's log lines as well.
+            var quiet = logger
+            quiet.logLevel = .critical
+            try await store.configureConnection(databases.database(logger: quiet, on: eventLoop) as! any SQLDatabase)
         } catch {
             await databases.shutdownAsync()
             throw Unavailable(description: "DATABASE_URL: cannot reach \(url): \(Self.describe(error))")
@@ -55,15 +58,14 @@ public final class Store: Sendable {
         return store
     }
 
-    private init(url: DatabaseURL, fluent: any FluentKit.Database, databases: Databases, logger: Logger) {
+    private init(url: DatabaseURL, fluent: any FluentKit.Database, databases: Databases) {
         self.url = url
         self.fluent = fluent
         self.sql = fluent as! any SQLDatabase
         self.databases = databases
-        self.logger = logger
     }
 
-    private func configureConnection() async throws {
+    private func configureConnection(_ sql: any SQLDatabase) async throws {
         switch url {
         case .sqlite:
             try await sql.raw("PRAGMA journal_mode=WAL").run()
