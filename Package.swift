@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -41,13 +42,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Data exchange: departments' batches (API, CSV, CLI, form), validation, versions, change feed.
+        .target(name: "XinyongExchange", dependencies: ["XinyongModel", "XinyongStore"]),
+        // City credit monitoring: indicator editions, the scoring engine, ranks, intervals, sensitivity. Pure.
+        .target(name: "XinyongMonitoring", dependencies: ["XinyongModel"], resources: [.copy("Resources")]),
+        // Monitoring use cases over the store: imports, demo data, cached monthly results.
+        .target(name: "XinyongMonitoringService", dependencies: ["XinyongMonitoring", "XinyongStore"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
-                "XinyongModel", "XinyongStore",
+                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -59,22 +66,27 @@ let package = Package(
         .target(
             name: "XinyongCLI",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb",
+                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),
         .executableTarget(name: "xinyong", dependencies: ["XinyongCLI"]),
         .testTarget(name: "XinyongModelTests", dependencies: ["XinyongModel"]),
-        .testTarget(name: "XinyongStoreTests", dependencies: ["XinyongStore", "XinyongDemo"]),
+        // Test support: fresh SQLite and PostgreSQL databases for the tests of every layer.
+        .target(name: "XinyongTestSupport", dependencies: ["XinyongStore"], path: "Tests/Support"),
+        .testTarget(name: "XinyongStoreTests", dependencies: ["XinyongStore", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongWebTests",
             dependencies: [
                 "XinyongWeb", "XinyongDemo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
+        .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService"]),
+        .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

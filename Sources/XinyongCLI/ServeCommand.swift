@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import XinyongDemo
+import XinyongExchange
 import XinyongStore
 import XinyongWeb
 
@@ -32,8 +33,15 @@ struct ServeCommand: AsyncParsableCommand {
                 let summary = try await fillDemo(store: store, settings: settings, options: .init())
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
             }
-            let platform = try await Platform.load(store: store)
+            let platform = try await Platform.load(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory))
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
+            // Records whose publicity ended are announced on the change feed at start and every hour after.
+            Task.detached {
+                while !Task.isCancelled {
+                    do { try await RecordLifecycle.announceExpiries(store: store) } catch { logger.error("expiry announcements failed: \(error)") }
+                    try? await Task.sleep(for: .seconds(3600))
+                }
+            }
             print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
             try await app.runService()
         } catch {

@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// One fact about one subject from one source department (信用记录).
 public struct CreditRecord: Sendable, Codable, Equatable {
     public enum Status: String, Sendable, Codable, CaseIterable {
@@ -48,6 +51,14 @@ public struct CreditRecord: Sendable, Codable, Equatable {
         self.codeCheckFailed = codeCheckFailed
         self.fields = fields
         self.version = version
+    }
+
+    /// A digest of what the department said: resubmitting the same content is recognised as no change.
+    public var contentDigest: String {
+        var canonical = [subjectID, recordType, regionCode, documentNumber, tier?.rawValue ?? "", decisionDate.description, legalBasis]
+        canonical += fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+        let joined = canonical.joined(separator: "\u{1F}")
+        return SHA256.hash(data: Data(joined.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Whether the public sees this record on `date`.

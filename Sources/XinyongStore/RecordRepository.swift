@@ -22,20 +22,75 @@ public struct RecordRepository: Sendable {
         let code_check_failed: Bool
         let fields: String
         let version: Int
+        let batch_id: String?
     }
 
     /// Inserts records in bulk, with one audit entry for the call.
-    public func insert(_ records: [CreditRecord], by actor: Actor) async throws {
+    public func insert(_ records: [CreditRecord], by actor: Actor, batch: String? = nil) async throws {
         let now = Timestamp.now()
-        try await db.insertRows(into: "credit_records", columns: Self.columns + ["created_at", "updated_at"], rows: records.map { r in
-            [r.subjectID, r.id, r.recordType, r.catalogVersion, r.departmentID, r.regionCode, r.documentNumber,
-             r.tier?.rawValue, r.decisionDate.description, r.legalBasis, r.schedule.start?.description,
-             r.schedule.end?.description, r.schedule.repairEligibleFrom?.description, r.schedule.submissionDue.description,
-             r.status.rawValue, r.codeCheckFailed, jsonText(r.fields), r.version, now, now]
-        })
+        try await db.insertRows(
+            into: "credit_records", columns: Self.columns + ["content_hash", "batch_id", "created_at", "updated_at"],
+            rows: records.map { r in Self.values(r) + [r.contentDigest, batch, now, now] })
         try await AuditLog(db: db).append(actor, action: "create", entity: "credit_records",
-                                          entityID: records.count == 1 ? records[0].id : nil,
+                                          entityID: records.count == 1 ? records[0].id : (batch.map { "batch \($0)" }),
                                           detail: ["rows": "\(records.count)"])
+    }
+
+    /// Replaces a record's content with a corrected version; the caller keeps the old one in history.
+    public func update(_ r: CreditRecord, batch: String?) async throws {
+        let assignments = zip(Self.columns, Self.values(r)).filter { $0.0 != "id" && $0.0 != "subject_id" }
+        var query = db.update("credit_records")
+        for (column, value) in assignments { query = query.set(column, to: value) }
+        try await query.set("content_hash", to: r.contentDigest).set("batch_id", to: batch)
+            .set("updated_at", to: Timestamp.now())
+            .where("subject_id", .equal, r.subjectID).where("id", .equal, r.id).run()
+    }
+
+    private static func values(_ r: CreditRecord) -> [any Encodable & Sendable] {
+        [r.subjectID, r.id, r.recordType, r.catalogVersion, r.departmentID, r.regionCode, r.documentNumber,
+         r.tier?.rawValue, r.decisionDate.description, r.legalBasis, r.schedule.start?.description,
+         r.schedule.end?.description, r.schedule.repairEligibleFrom?.description, r.schedule.submissionDue.description,
+         r.status.rawValue, r.codeCheckFailed, jsonText(r.fields), r.version]
+    }
+
+    /// Marks a record withdrawn by its department (or after an upheld objection); returns it as withdrawn.
+    public func withdraw(id: String, by actor: Actor) async throws -> CreditRecord? {
+        guard var record = try await find(id: id), record.status != .withdrawn else { return nil }
+        record.status = .withdrawn
+        try await db.update("credit_records").set("status", to: record.status.rawValue).set("updated_at", to: Timestamp.now())
+            .where("subject_id", .equal, record.subjectID).where("id", .equal, id).run()
+        try await AuditLog(db: db).append(actor, action: "withdraw", entity: "credit_records", entityID: id)
+        return record
+    }
+
+    /// Active records whose publicity has ended on or before `date` and whose end was not yet announced.
+    public func expiredUnannounced(on date: CivilDate, limit: Int) async throws -> [CreditRecord] {
+        try await db.raw("""
+            \(Self.select) WHERE status = 'active' AND publicity_end <= \(bind: date.description) AND expiry_announced IS NULL
+            ORDER BY publicity_end, id LIMIT \(bind: limit)
+            """).all(decoding: Row.self).map(Self.record)
+    }
+
+    public func markExpiryAnnounced(_ records: [CreditRecord], on date: CivilDate) async throws {
+        guard !records.isEmpty else { return }
+        try await db.update("credit_records").set("expiry_announced", to: date.description)
+            .where("id", .in, records.map(\.id)).run()
+    }
+
+    /// A stored record with the batch that last wrote it.
+    public struct Stored: Sendable {
+        public let record: CreditRecord
+        public let batchID: String?
+    }
+
+    /// Records of one department and type with the given document numbers, by document number.
+    public func byDocumentNumbers(department: String, type: String, _ numbers: [String]) async throws -> [String: Stored] {
+        guard !numbers.isEmpty else { return [:] }
+        let rows = try await db.select().columns((Self.columns + ["batch_id"]).map { SQLIdentifier($0) }).from("credit_records")
+            .where("department_id", .equal, department).where("record_type", .equal, type)
+            .where("document_no", .in, numbers).all(decoding: Row.self)
+        return Dictionary(try rows.map { ($0.document_no, Stored(record: try Self.record($0), batchID: $0.batch_id)) },
+                          uniquingKeysWith: { a, _ in a })
     }
 
     public func find(id: String) async throws -> CreditRecord? {

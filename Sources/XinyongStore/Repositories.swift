@@ -150,6 +150,16 @@ public struct SubjectRepository: Sendable {
 
     public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM subjects") }
 
+    private struct KnownRow: Decodable { let id: String; let registered_on: String? }
+
+    /// Which of `ids` exist, with their registration dates where known.
+    public func known(ids: [String]) async throws -> [String: CivilDate?] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await db.select().columns("id", "registered_on").from("subjects").where("id", .in, ids)
+            .all(decoding: KnownRow.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.registered_on.flatMap { CivilDate($0) }) })
+    }
+
     private static func subject(_ r: Row) throws -> Subject {
         guard let kind = SubjectKind(rawValue: r.kind), let status = SubjectStatus(rawValue: r.status) else {
             throw StoredDataError(description: "subject \(r.id) has unknown kind \(r.kind) or status \(r.status)")

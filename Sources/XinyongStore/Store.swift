@@ -11,7 +11,7 @@ import SQLKit
 /// query. One code path for SQLite and PostgreSQL.
 public final class Store: Sendable {
     public let url: DatabaseURL
-    /// Every query goes through this handle (or a transaction's, see ``transaction(_:)``).
+    /// Reads go through this handle; writes through ``transaction(_:)``.
     public let sql: any SQLDatabase
     let fluent: any FluentKit.Database
     private let databases: Databases
@@ -20,8 +20,9 @@ public final class Store: Sendable {
         public let description: String
     }
 
-    /// Opens the database. SQLite files run in WAL mode; all SQLite access goes through one connection,
-    /// because SQLite allows one writer and a second connection only adds lock contention.
+    /// Opens the database. SQLite files run in WAL mode with two connections: one for transactions (SQLite
+    /// allows one writer, so writes queue there instead of contending for locks) and one for reads, which
+    /// in WAL mode never wait for a writer, so pages answer while a large batch is being imported.
     public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "xinyong.store")) async throws -> Store {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
         switch url {
@@ -33,6 +34,7 @@ public final class Store: Sendable {
                 throw Unavailable(description: "DATABASE_URL: cannot create directory \(directory.path) for \(url): \(error.localizedDescription)")
             }
             databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), sqlLogLevel: nil), as: .sqlite)
+            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), sqlLogLevel: nil), as: Self.sqliteReader)
         case .postgres(let text):
             let factory: DatabaseConfigurationFactory
             do {
@@ -42,15 +44,20 @@ public final class Store: Sendable {
             }
             databases.use(factory, as: .psql)
         }
-        // One fixed event loop: with SQLite that means exactly one pooled connection.
+        // One fixed event loop: with SQLite that means exactly one pooled connection per database id.
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
-        let store = Store(url: url, fluent: databases.database(logger: logger, on: eventLoop)!, databases: databases)
+        let writer = databases.database(logger: logger, on: eventLoop)!
+        let reader = url.isPostgres ? writer : databases.database(Self.sqliteReader, logger: logger, on: eventLoop)!
+        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, databases: databases)
         do {
             // The first connection is tried with a silent logger: if it fails, the caller gets one clear
             // error naming the setting rather than the pool's log lines as well.
             var quiet = logger
             quiet.logLevel = .critical
             try await store.configureConnection(databases.database(logger: quiet, on: eventLoop) as! any SQLDatabase)
+            if !url.isPostgres {
+                try await store.configureConnection(databases.database(Self.sqliteReader, logger: quiet, on: eventLoop) as! any SQLDatabase)
+            }
         } catch {
             await databases.shutdownAsync()
             throw Unavailable(description: "DATABASE_URL: cannot reach \(url): \(Self.describe(error))")
@@ -58,10 +65,12 @@ public final class Store: Sendable {
         return store
     }
 
-    private init(url: DatabaseURL, fluent: any FluentKit.Database, databases: Databases) {
+    static let sqliteReader = DatabaseID(string: "sqlite-read")
+
+    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, databases: Databases) {
         self.url = url
         self.fluent = fluent
-        self.sql = fluent as! any SQLDatabase
+        self.sql = reader
         self.databases = databases
     }
 
@@ -72,6 +81,9 @@ public final class Store: Sendable {
             // NORMAL is durable in WAL mode across an application crash (kill -9); only an OS crash or power
             // loss can lose the last transactions, which the operator trades for write speed.
             try await sql.raw("PRAGMA synchronous=NORMAL").run()
+            // 128 MiB of page cache instead of the 2 MiB default: bulk loads and indexes of millions of rows
+            // otherwise thrash the disk.
+            try await sql.raw("PRAGMA cache_size=-131072").run()
         case .postgres:
             try await sql.raw("SELECT 1").run()
         }

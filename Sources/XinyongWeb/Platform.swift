@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
 import Metrics
 import Mustache
 import Prometheus
+import XinyongExchange
 import XinyongModel
 import XinyongStore
 
@@ -12,10 +14,12 @@ public struct Platform: Sendable {
     public let store: Store
     public let catalogs: [Int: Catalog]
     public let regions: RegionDirectory
+    /// The key personal id numbers are hashed with, for records that arrive through the exchange.
+    public let personKey: SymmetricKey
     let templates: MustacheLibrary
 
     /// Loads what the pages need once at start: catalogue versions and templates.
-    public static func load(store: Store) async throws -> Platform {
+    public static func load(store: Store, personKey: SymmetricKey) async throws -> Platform {
         var catalogs: [Int: Catalog] = [:]
         var version = 1
         while let catalog = try await store.repositories.catalog.version(version) {
@@ -24,8 +28,11 @@ public struct Platform: Sendable {
         }
         let directory = resourcesPath("templates")
         let templates = try await MustacheLibrary(directory: directory)
-        return Platform(store: store, catalogs: catalogs, regions: .shipped, templates: templates)
+        return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, templates: templates)
     }
+
+    /// The newest catalogue version: what new submissions are judged by.
+    var currentCatalog: Catalog? { catalogs.values.max { $0.version < $1.version } }
 
     static func resourcesPath(_ name: String) -> String {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources")!.path
@@ -95,5 +102,11 @@ public func buildRouter(platform: Platform) -> Router<BasicRequestContext> {
     router.middlewares.add(LogRequestsMiddleware(.debug))
     APIRoutes(platform: platform).register(on: router)
     SiteRoutes(platform: platform).register(on: router)
+    MonitoringRoutes(platform: platform).register(on: router)
+    if let catalog = platform.currentCatalog {
+        let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
+        ExchangeRoutes(platform: platform, importer: importer).register(on: router)
+        SubmitFormRoutes(platform: platform, importer: importer).register(on: router)
+    }
     return router
 }

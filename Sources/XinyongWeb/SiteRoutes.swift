@@ -21,7 +21,7 @@ struct SiteRoutes {
     }
 
     @Sendable func home(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let catalog = platform.catalogs.values.max { $0.version < $1.version }
+        let catalog = platform.currentCatalog
         let repos = platform.store.repositories
         var examples: [SubjectLink] = []
         for type in Self.exampleTypes {

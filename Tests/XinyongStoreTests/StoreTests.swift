@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import XinyongTestSupport
 import XinyongDemo
 import XinyongModel
 @testable import XinyongStore

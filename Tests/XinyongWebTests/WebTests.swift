@@ -15,8 +15,9 @@ enum Fixture {
         let store = try await Store.open(.sqlite(path: path))
         try await store.bootstrap()
         let options = DemoGenerator.Options(subjects: 1_500, seed: 7, asOf: .today(), recordScale: 2)
-        _ = try await DemoGenerator(options: options, personKey: SymmetricKey(size: .bits256)).run(into: store)
-        return try await Platform.load(store: store)
+        let key = SymmetricKey(size: .bits256)
+        _ = try await DemoGenerator(options: options, personKey: key).run(into: store)
+        return try await Platform.load(store: store, personKey: key)
     }
 
     /// A subject with a public penalty, found through SQL so the test does not depend on one seed's luck.

@@ -4,15 +4,15 @@ import XinyongStore
 
 /// The databases a store test runs on: a fresh SQLite file always, and a fresh PostgreSQL database when
 /// `XINYONG_TEST_POSTGRES_URL` names a server. Under CI (`CI` set) a missing server is a failure, not a skip.
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+public enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["XINYONG_TEST_POSTGRES_URL"] }
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["XINYONG_TEST_POSTGRES_URL"] }
 
     /// Runs `body` on a new, migrated database of this kind, then throws it away.
-    func withStore(_ body: (Store) async throws -> Void) async throws {
+    public func withStore(_ body: (Store) async throws -> Void) async throws {
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinyong-test-\(UUID().uuidString)")

@@ -1,0 +1,288 @@
+import Crypto
+import Foundation
+import XinyongModel
+import XinyongStore
+
+/// What a department asked for.
+public struct BatchRequest: Sendable {
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// The whole batch is stored, or none of it.
+        case allOrNothing = "all_or_nothing"
+        /// Valid rows are stored; the others are reported.
+        case acceptValid = "accept_valid"
+    }
+
+    public var departmentID: String
+    public var recordType: String
+    public var mode: Mode
+    /// api-json, api-ndjson, api-csv, cli, form.
+    public var source: String
+    public var idempotencyKey: String?
+    /// Digest of the request body, so a reused Idempotency-Key with a different body is caught.
+    public var requestHash: String?
+    public var submittedBy: String
+
+    public init(departmentID: String, recordType: String, mode: Mode = .allOrNothing, source: String,
+                idempotencyKey: String? = nil, requestHash: String? = nil, submittedBy: String) {
+        self.departmentID = departmentID
+        self.recordType = recordType
+        self.mode = mode
+        self.source = source
+        self.idempotencyKey = idempotencyKey
+        self.requestHash = requestHash
+        self.submittedBy = submittedBy
+    }
+}
+
+/// Why a batch could not even be read (as opposed to rows being wrong): unknown department or type,
+/// a department not authorised for the type, an unreadable file.
+public struct BatchRefused: Error, CustomStringConvertible, Equatable {
+    public enum Kind: String, Sendable { case unknownDepartment, unknownType, notAuthorised, unreadable, idempotencyConflict }
+    public let kind: Kind
+    public let description: String
+}
+
+/// Takes rows from any source (CSV, JSON, NDJSON, a form) and stores them as one batch: validated
+/// against the catalogue in force, inserted or corrected as new versions, with the change feed and the
+/// audit trail written in the same transaction. The batch is acknowledged only after it commits.
+public struct BatchImporter: Sendable {
+    public let store: Store
+    public let catalog: Catalog
+    public let calendar: WorkingDayCalendar
+    public let regions: RegionDirectory
+    public let personKey: SymmetricKey
+
+    /// Rows validated and written together: one round of look-ups and one multi-row INSERT per chunk.
+    static let chunkSize = 2_000
+
+    public init(store: Store, catalog: Catalog, calendar: WorkingDayCalendar = .china, regions: RegionDirectory = .shipped,
+                personKey: SymmetricKey) {
+        self.store = store
+        self.catalog = catalog
+        self.calendar = calendar
+        self.regions = regions
+        self.personKey = personKey
+    }
+
+    /// The batch an Idempotency-Key already produced, if any; a different body under the same key is refused.
+    public func previous(_ request: BatchRequest) async throws -> BatchSummary? {
+        guard let key = request.idempotencyKey,
+            let earlier = try await store.repositories.batches.find(department: request.departmentID, idempotencyKey: key)
+        else { return nil }
+        if let hash = request.requestHash, let earlierHash = earlier.request_hash, hash != earlierHash {
+            throw BatchRefused(kind: .idempotencyConflict, description: "Idempotency-Key '\(key)' was already used for a different request (batch \(earlier.id))")
+        }
+        return earlier
+    }
+
+    /// Checks that the department exists and may submit this record type; returns the validator for its rows.
+    public func validator(for request: BatchRequest, today: CivilDate = .today()) async throws -> RowValidator {
+        guard let department = try await store.repositories.departments.find(request.departmentID) else {
+            throw BatchRefused(kind: .unknownDepartment, description: "there is no department '\(request.departmentID)'")
+        }
+        guard let type = catalog.recordType(request.recordType) else {
+            throw BatchRefused(kind: .unknownType, description: "'\(request.recordType)' is not a record type of catalogue version \(catalog.version); known types: \(catalog.recordTypes.map(\.code).joined(separator: ", "))")
+        }
+        guard type.sources.contains("*") || type.sources.contains(department.category) else {
+            throw BatchRefused(kind: .notAuthorised, description: "\(department.name) (\(department.category)) is not authorised to submit \(type.name) (\(type.code)); the catalogue allows \(type.sources.joined(separator: ", "))")
+        }
+        return RowValidator(department: department, type: type, catalog: catalog, calendar: calendar, regions: regions,
+                            personKey: personKey, today: today)
+    }
+
+    /// Runs the batch over `rows` (chunks of rows as they are read) and stores its report.
+    public func run(
+        _ request: BatchRequest, source: any RowSource, today: CivilDate = .today(),
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> BatchSummary {
+        let validator = try await validator(for: request, today: today)
+        let batchID = UUID().uuidString.lowercased()
+        var summary = BatchSummary(
+            id: batchID, departmentID: request.departmentID, recordType: request.recordType, mode: request.mode.rawValue,
+            source: request.source, encoding: nil, idempotencyKey: request.idempotencyKey,
+            requestHash: request.requestHash, submittedBy: request.submittedBy, submittedAt: Timestamp.now())
+        let actor = Actor(request.submittedBy, reason: "batch \(batchID) of \(request.recordType) from \(request.departmentID)")
+        let outcome: Outcome
+        do {
+            outcome = try await store.transaction { repos in
+                var work = ChunkWriter(validator: validator, repos: repos, batchID: batchID, actor: actor, mode: request.mode)
+                while let chunk = try await source.next() {
+                    try await work.add(chunk)
+                    progress(work.outcome.rows, work.outcome.rejected)
+                }
+                try await work.flush()
+                if source.fileIssues.contains(where: { $0.severity == .error }) { work.outcome.fileFailed = true }
+                if work.outcome.mustRollBack { throw RolledBack(outcome: work.outcome) }
+                return work.outcome
+            }
+        } catch let rolledBack as RolledBack {
+            outcome = rolledBack.outcome
+        }
+        var issues = source.fileIssues + outcome.issues
+        summary.encoding = source.encoding?.rawValue
+        if outcome.rows == 0 && !issues.contains(where: { $0.severity == .error }) {
+            issues.append(BatchIssue(row: 0, severity: .error, field: nil, value: nil, reason: "the batch has no rows"))
+        }
+        summary.rows_total = outcome.rows
+        summary.rejected = outcome.rejected
+        summary.warned = outcome.warned
+        if outcome.mustRollBack {
+            summary.status = "rejected"
+        } else {
+            summary.created = outcome.created
+            summary.corrected = outcome.corrected
+            summary.unchanged = outcome.unchanged
+            summary.status = outcome.rejected == 0 ? "accepted" : "partially_accepted"
+        }
+        summary.finished_at = Timestamp.now()
+        let report = summary
+        let stored = issues
+        try await store.transaction { try await $0.batches.insert(report, issues: stored, by: actor) }
+        return report
+    }
+}
+
+/// Counts and issues of a batch in progress.
+struct Outcome: Sendable {
+    var mode: BatchRequest.Mode
+    var rows = 0, created = 0, corrected = 0, unchanged = 0, rejected = 0, warned = 0
+    var issues: [BatchIssue] = []
+    var fileFailed = false
+
+    /// All-or-nothing with any rejected row, or a file whose header is unusable: nothing may stay written.
+    var mustRollBack: Bool { fileFailed || (mode == .allOrNothing && rejected > 0) || (rows == 0) }
+}
+
+struct RolledBack: Error { let outcome: Outcome }
+
+/// Validates and writes rows chunk by chunk inside the batch's transaction.
+struct ChunkWriter {
+    let validator: RowValidator
+    let repos: Repositories
+    let batchID: String
+    let actor: Actor
+    var outcome: Outcome
+    private var pending: [InputRow] = []
+    /// Document numbers seen in this batch (per chunk; earlier chunks are found through batch_id).
+    private var seenInChunk: [String: Int] = [:]
+
+    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode) {
+        self.validator = validator
+        self.repos = repos
+        self.batchID = batchID
+        self.actor = actor
+        outcome = Outcome(mode: mode)
+    }
+
+    mutating func add(_ rows: [InputRow]) async throws {
+        pending += rows
+        while pending.count >= BatchImporter.chunkSize {
+            let chunk = Array(pending.prefix(BatchImporter.chunkSize))
+            pending.removeFirst(chunk.count)
+            try await write(chunk)
+        }
+    }
+
+    mutating func flush() async throws {
+        if !pending.isEmpty { try await write(pending) }
+        pending = []
+    }
+
+    private mutating func reject(_ number: Int, _ drafts: [BatchIssue.Draft]) {
+        outcome.rejected += 1
+        outcome.issues += drafts.map { $0.at(row: number) }
+    }
+
+    private mutating func write(_ rows: [InputRow]) async throws {
+        outcome.rows += rows.count
+        var valid: [ValidRow] = []
+        seenInChunk = [:]
+        for row in rows {
+            switch validator.validate(row) {
+            case .failure(let rejected): reject(row.number, rejected.issues)
+            case .success(let v):
+                if let first = seenInChunk[v.record.documentNumber] {
+                    reject(v.number, [.error("document_no", v.record.documentNumber, "the document number also appears in row \(first) of this batch; each record is sent once")])
+                    continue
+                }
+                seenInChunk[v.record.documentNumber] = v.number
+                valid.append(v)
+            }
+        }
+        valid = try await checkAgainstSubjects(valid)
+        let existing = try await repos.records.byDocumentNumbers(
+            department: validator.department.id, type: validator.type.code, valid.map(\.record.documentNumber))
+        var newRecords: [CreditRecord] = [], corrections: [(old: CreditRecord, new: CreditRecord)] = []
+        for var v in valid {
+            if !v.warnings.isEmpty {
+                outcome.warned += 1
+                outcome.issues += v.warnings.map { $0.at(row: v.number) }
+            }
+            guard let old = existing[v.record.documentNumber] else {
+                v.record.id = UUID().uuidString.lowercased()
+                newRecords.append(v.record)
+                continue
+            }
+            if old.batchID == batchID {
+                reject(v.number, [.error("document_no", v.record.documentNumber, "the document number also appears in an earlier row of this batch; each record is sent once")])
+                continue
+            }
+            v.record.id = old.record.id
+            v.record.version = old.record.version
+            v.record.status = old.record.status
+            if v.record.subjectID != old.record.subjectID {
+                reject(v.number, [.error("subject_code", v.record.fields["subject_code"], "document \(v.record.documentNumber) was first sent for another subject; withdraw it and send a new record instead of changing whom it is about")])
+                continue
+            }
+            if v.record.contentDigest == old.record.contentDigest {
+                outcome.unchanged += 1
+                continue
+            }
+            v.record.version = old.record.version + 1
+            corrections.append((old.record, v.record))
+        }
+        // Once an all-or-nothing batch has a rejected row nothing more is written; the rest is only checked.
+        guard !(outcome.mode == .allOrNothing && outcome.rejected > 0) else { return }
+        try await store(newRecords: newRecords, corrections: corrections, subjects: valid.map(\.subject))
+    }
+
+    /// Creates subjects the platform did not know; rejects rows decided before their subject existed.
+    private mutating func checkAgainstSubjects(_ rows: [ValidRow]) async throws -> [ValidRow] {
+        let known = try await repos.subjects.known(ids: Array(Set(rows.map(\.subject.id))))
+        var out: [ValidRow] = []
+        for row in rows {
+            if let registered = known[row.subject.id] ?? nil, row.record.decisionDate < registered {
+                reject(row.number, [.error("decision_date", row.record.decisionDate.description,
+                                           "the decision date is before the subject was registered (\(registered))")])
+                continue
+            }
+            out.append(row)
+        }
+        return out
+    }
+
+    private mutating func store(newRecords: [CreditRecord], corrections: [(old: CreditRecord, new: CreditRecord)],
+                                subjects: [Subject]) async throws {
+        let known = try await repos.subjects.known(ids: Array(Set(subjects.map(\.id))))
+        var unknown: [String: Subject] = [:]
+        for subject in subjects where known[subject.id] == nil { unknown[subject.id] = subject }
+        if !unknown.isEmpty {
+            try await repos.subjects.insert(unknown.values.sorted { $0.id < $1.id }, by: actor)
+        }
+        if !newRecords.isEmpty {
+            try await repos.records.insert(newRecords, by: actor, batch: batchID)
+            try await repos.changes.append(newRecords, kind: .created, batch: batchID)
+        }
+        for (old, new) in corrections {
+            try await repos.changes.keepHistory(of: old, batch: batchID)
+            try await repos.records.update(new, batch: batchID)
+        }
+        if !corrections.isEmpty {
+            try await repos.changes.append(corrections.map(\.new), kind: .corrected, batch: batchID)
+            try await repos.audit.append(actor, action: "correct", entity: "credit_records", entityID: "batch \(batchID)",
+                                         detail: ["rows": "\(corrections.count)"])
+        }
+        outcome.created += newRecords.count
+        outcome.corrected += corrections.count
+    }
+}

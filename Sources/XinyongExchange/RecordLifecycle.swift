@@ -1,0 +1,41 @@
+import XinyongModel
+import XinyongStore
+
+/// Changes to a record after it was submitted, each announced on the change feed so that every
+/// recipient (county platforms, departments, agencies) learns of it.
+public enum RecordLifecycle {
+    public struct NotFound: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// A department withdraws one of its own records.
+    public static func withdraw(recordID: String, department: String?, reason: String, store: Store, by actor: Actor) async throws -> CreditRecord {
+        try await store.transaction { repos in
+            guard let record = try await repos.records.find(id: recordID), department == nil || record.departmentID == department else {
+                throw NotFound(description: "no record \(recordID) of this department")
+            }
+            guard let withdrawn = try await repos.records.withdraw(id: recordID, by: Actor(actor.name, reason: reason)) else {
+                throw NotFound(description: "record \(recordID) is already withdrawn")
+            }
+            try await repos.changes.append([withdrawn], kind: .withdrawn, batch: nil)
+            return withdrawn
+        }
+    }
+
+    /// Announces every record whose publicity has ended, in transactions of 5,000. Returns how many.
+    /// Idempotent: each end is announced once.
+    @discardableResult
+    public static func announceExpiries(store: Store, on date: CivilDate = .today()) async throws -> Int {
+        var total = 0
+        while true {
+            let count = try await store.transaction { repos in
+                let due = try await repos.records.expiredUnannounced(on: date, limit: 5_000)
+                try await repos.changes.append(due, kind: .expired, batch: nil)
+                try await repos.records.markExpiryAnnounced(due, on: date)
+                return due.count
+            }
+            total += count
+            if count < 5_000 { return total }
+        }
+    }
+}

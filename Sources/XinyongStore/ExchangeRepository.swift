@@ -1,0 +1,249 @@
+import SQLKit
+import XinyongModel
+
+extension Repositories {
+    public var apiKeys: ApiKeyRepository { .init(db: db) }
+    public var batches: BatchRepository { .init(db: db) }
+    public var changes: ChangeFeed { .init(db: db) }
+}
+
+// MARK: - API keys
+
+public struct ApiKey: Codable, Sendable, Equatable {
+    public let id: String
+    public let department_id: String?
+    public let role: String
+    public let name: String
+    public let created_at: String
+    public let revoked_at: String?
+    public let last_used_at: String?
+
+    public var isAdmin: Bool { role == "admin" }
+}
+
+public struct ApiKeyRepository: Sendable {
+    let db: any SQLDatabase
+    private static let select: SQLQueryString = "SELECT id, department_id, role, name, created_at, revoked_at, last_used_at FROM api_keys"
+
+    public func create(id: String, departmentID: String?, role: String, name: String, keyHash: String, by actor: Actor) async throws {
+        try await db.insert(into: "api_keys")
+            .columns("id", "department_id", "role", "name", "key_hash", "created_at")
+            .values(id, departmentID, role, name, keyHash, Timestamp.now()).run()
+        try await AuditLog(db: db).append(actor, action: "create", entity: "api_keys", entityID: id,
+                                          detail: ["department": departmentID ?? "(admin)", "name": name, "role": role])
+    }
+
+    public func find(hash: String) async throws -> ApiKey? {
+        try await db.raw("\(Self.select) WHERE key_hash = \(bind: hash)").first(decoding: ApiKey.self)
+    }
+
+    public func find(id: String) async throws -> ApiKey? {
+        try await db.raw("\(Self.select) WHERE id = \(bind: id)").first(decoding: ApiKey.self)
+    }
+
+    public func list() async throws -> [ApiKey] {
+        try await db.raw("\(Self.select) ORDER BY created_at, id").all(decoding: ApiKey.self)
+    }
+
+    public func touch(id: String) async throws {
+        try await db.update("api_keys").set("last_used_at", to: Timestamp.now()).where("id", .equal, id).run()
+    }
+
+    /// Revokes a key; false if there is no such key or it was already revoked.
+    public func revoke(id: String, by actor: Actor) async throws -> Bool {
+        guard let key = try await find(id: id), key.revoked_at == nil else { return false }
+        try await db.update("api_keys").set("revoked_at", to: Timestamp.now()).where("id", .equal, id).run()
+        try await AuditLog(db: db).append(actor, action: "revoke", entity: "api_keys", entityID: id)
+        return true
+    }
+}
+
+// MARK: - Batches
+
+/// One submission and what became of it.
+public struct BatchSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var department_id: String
+    public var record_type: String
+    public var mode: String
+    public var source: String
+    public var encoding: String?
+    public var idempotency_key: String?
+    public var request_hash: String?
+    /// accepted, partially_accepted or rejected.
+    public var status: String
+    public var rows_total: Int
+    public var created: Int
+    public var corrected: Int
+    public var unchanged: Int
+    public var rejected: Int
+    public var warned: Int
+    public var submitted_by: String
+    public var submitted_at: String
+    public var finished_at: String
+
+    public init(id: String, departmentID: String, recordType: String, mode: String, source: String, encoding: String?,
+                idempotencyKey: String?, requestHash: String?, submittedBy: String, submittedAt: String) {
+        self.id = id
+        department_id = departmentID
+        record_type = recordType
+        self.mode = mode
+        self.source = source
+        self.encoding = encoding
+        idempotency_key = idempotencyKey
+        request_hash = requestHash
+        status = "rejected"
+        rows_total = 0
+        created = 0
+        corrected = 0
+        unchanged = 0
+        rejected = 0
+        warned = 0
+        submitted_by = submittedBy
+        submitted_at = submittedAt
+        finished_at = submittedAt
+    }
+}
+
+/// A problem with one row (or, with row 0, with the file as a whole).
+public struct BatchIssue: Codable, Sendable, Equatable {
+    public enum Severity: String, Codable, Sendable { case error, warning }
+
+    public let row_number: Int
+    public let severity: Severity
+    public let field: String?
+    public let value: String?
+    public let reason: String
+
+    public init(row: Int, severity: Severity, field: String?, value: String?, reason: String) {
+        row_number = row
+        self.severity = severity
+        self.field = field
+        self.value = value
+        self.reason = reason
+    }
+}
+
+public struct BatchRepository: Sendable {
+    let db: any SQLDatabase
+    private static let columns = [
+        "id", "department_id", "record_type", "mode", "source", "encoding", "idempotency_key", "request_hash", "status",
+        "rows_total", "created", "corrected", "unchanged", "rejected", "warned", "submitted_by", "submitted_at", "finished_at",
+    ]
+    private static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM batches")
+
+    public func insert(_ b: BatchSummary, issues: [BatchIssue], by actor: Actor) async throws {
+        try await db.insert(into: "batches").columns(Self.columns).values([
+            b.id, b.department_id, b.record_type, b.mode, b.source, b.encoding, b.idempotency_key, b.request_hash,
+            b.status, b.rows_total, b.created, b.corrected, b.unchanged, b.rejected, b.warned, b.submitted_by,
+            b.submitted_at, b.finished_at,
+        ] as [any Encodable & Sendable]).run()
+        try await db.insertRows(
+            into: "batch_issues", columns: ["batch_id", "row_number", "severity", "field", "value", "reason"],
+            rows: issues.map { [b.id, $0.row_number, $0.severity.rawValue, $0.field, $0.value, $0.reason] })
+        try await AuditLog(db: db).append(actor, action: "submit", entity: "batches", entityID: b.id, detail: [
+            "status": b.status, "rows": "\(b.rows_total)", "created": "\(b.created)", "corrected": "\(b.corrected)",
+            "rejected": "\(b.rejected)",
+        ])
+    }
+
+    public func find(id: String) async throws -> BatchSummary? {
+        try await db.raw("\(Self.select) WHERE id = \(bind: id)").first(decoding: BatchSummary.self)
+    }
+
+    public func find(department: String, idempotencyKey: String) async throws -> BatchSummary? {
+        try await db.raw("\(Self.select) WHERE department_id = \(bind: department) AND idempotency_key = \(bind: idempotencyKey)")
+            .first(decoding: BatchSummary.self)
+    }
+
+    public func issues(batch: String) async throws -> [BatchIssue] {
+        try await db.raw("""
+            SELECT row_number, severity, field, value, reason FROM batch_issues WHERE batch_id = \(bind: batch)
+            ORDER BY row_number, severity, field
+            """).all(decoding: BatchIssue.self)
+    }
+
+    /// Rows submitted and rejected per department and record type.
+    public struct SubmissionCounts: Decodable, Sendable {
+        public let department_id: String
+        public let record_type: String
+        public let rows_total: Int
+        public let rejected: Int
+        public let latest: String
+    }
+
+    public func submissionCounts() async throws -> [SubmissionCounts] {
+        try await db.raw("""
+            SELECT department_id, record_type, SUM(rows_total) AS rows_total, SUM(rejected) AS rejected,
+            MAX(submitted_at) AS latest FROM batches GROUP BY department_id, record_type ORDER BY department_id, record_type
+            """).all(decoding: SubmissionCounts.self)
+    }
+
+    /// Records received per department and type, and how many arrived after their submission deadline.
+    public struct TimelinessCounts: Decodable, Sendable {
+        public let department_id: String
+        public let record_type: String
+        public let records: Int
+        public let late: Int
+        public let latest: String
+    }
+
+    public func timelinessCounts() async throws -> [TimelinessCounts] {
+        // created_at is a UTC instant; the deadline is a date in Asia/Shanghai, so compare the instant + 8 h.
+        let receivedDay: SQLQueryString = db.dialect.name == "sqlite"
+            ? "date(created_at, '+8 hours')" : "to_char((created_at::timestamptz AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD')"
+        return try await db.raw("""
+            SELECT department_id, record_type, COUNT(*) AS records,
+            SUM(CASE WHEN \(receivedDay) > submission_due THEN 1 ELSE 0 END) AS late, MAX(created_at) AS latest
+            FROM credit_records GROUP BY department_id, record_type ORDER BY department_id, record_type
+            """).all(decoding: TimelinessCounts.self)
+    }
+}
+
+// MARK: - Change feed
+
+/// Every record created, corrected, withdrawn or expired, in a stable order, for the recipients of records.
+public struct Change: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case created, corrected, withdrawn, expired }
+
+    public let seq: Int
+    public let record_id: String
+    public let subject_id: String
+    public let record_type: String
+    public let department_id: String
+    public let change: Kind
+    public let version: Int
+    public let at: String
+    public let batch_id: String?
+}
+
+public struct ChangeFeed: Sendable {
+    let db: any SQLDatabase
+
+    public func append(_ records: [CreditRecord], kind: Change.Kind, batch: String?) async throws {
+        let now = Timestamp.now()
+        try await db.insertRows(
+            into: "changes", columns: ["record_id", "subject_id", "record_type", "department_id", "change", "version", "at", "batch_id"],
+            rows: records.map { [$0.id, $0.subjectID, $0.recordType, $0.departmentID, kind.rawValue, $0.version, now, batch] })
+    }
+
+    /// Changes after `cursor` (a sequence number; 0 for the beginning), oldest first.
+    public func since(_ cursor: Int, limit: Int) async throws -> [Change] {
+        try await db.raw("""
+            SELECT seq, record_id, subject_id, record_type, department_id, change, version, at, batch_id FROM changes
+            WHERE seq > \(bind: cursor) ORDER BY seq LIMIT \(bind: limit)
+            """).all(decoding: Change.self)
+    }
+
+    public func keepHistory(of record: CreditRecord, batch: String?) async throws {
+        try await db.insert(into: "record_history")
+            .columns("subject_id", "record_id", "version", "snapshot", "replaced_at", "replaced_by_batch")
+            .values(record.subjectID, record.id, record.version, jsonText(record), Timestamp.now(), batch).run()
+    }
+
+    public func history(of recordID: String) async throws -> [CreditRecord] {
+        struct Row: Decodable { let snapshot: String }
+        return try await db.raw("SELECT snapshot FROM record_history WHERE record_id = \(bind: recordID) ORDER BY version")
+            .all(decoding: Row.self).map { try decodeJSON(CreditRecord.self, $0.snapshot, column: "record_history.snapshot") }
+    }
+}

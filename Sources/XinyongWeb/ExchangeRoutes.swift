@@ -1,0 +1,312 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import XinyongExchange
+import XinyongModel
+import XinyongStore
+
+/// The data exchange API: departments submit batches with their API key; the office manages keys;
+/// recipients follow the change feed.
+struct ExchangeRoutes {
+    let platform: Platform
+    let importer: BatchImporter
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/v1/batches", use: submit)
+        router.get("/api/v1/batches/{id}", use: report)
+        router.get("/api/v1/changes", use: changes)
+        router.post("/api/v1/records/{id}/withdraw", use: withdraw)
+        router.get("/api/v1/quality", use: quality)
+        router.post("/api/v1/admin/departments", use: createDepartment)
+        router.get("/api/v1/admin/keys", use: listKeys)
+        router.post("/api/v1/admin/keys", use: createKey)
+        router.post("/api/v1/admin/keys/{id}/revoke", use: revokeKey)
+    }
+
+    // MARK: Authentication
+
+    func authenticate(_ request: Request) async throws -> ApiKey {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw Problem(.unauthorized, type: "missing-key", title: "API key required",
+                          detail: "send the department's API key as 'Authorization: Bearer xy_…'")
+        }
+        guard let key = try await AccessKeys.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), store: platform.store) else {
+            throw Problem(.unauthorized, type: "invalid-key", title: "Unknown or revoked API key",
+                          detail: "this API key is unknown or has been revoked; ask the credit office for a new one")
+        }
+        return key
+    }
+
+    func requireAdmin(_ request: Request) async throws -> ApiKey {
+        let key = try await authenticate(request)
+        guard key.isAdmin else {
+            throw Problem(.forbidden, type: "admin-only", title: "Administrators only", detail: "this needs a credit-office administrator key")
+        }
+        return key
+    }
+
+    // MARK: Batches
+
+    @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let key = try await authenticate(request)
+        let query = request.uri.queryParameters
+        guard let type = query["type"].map(String.init), !type.isEmpty else {
+            throw Problem(.badRequest, type: "missing-type", title: "Record type required",
+                          detail: "name the record type: POST /api/v1/batches?type=admin_penalty")
+        }
+        let modeText = query["mode"].map(String.init) ?? BatchRequest.Mode.allOrNothing.rawValue
+        guard let mode = BatchRequest.Mode(rawValue: modeText) else {
+            throw Problem(.badRequest, type: "invalid-mode", title: "Unknown mode",
+                          detail: "mode '\(modeText)' must be all_or_nothing or accept_valid")
+        }
+        let department = try departmentFor(key, requested: query["department"].map(String.init))
+        let format = try bodyFormat(request)
+        var batchRequest = BatchRequest(
+            departmentID: department, recordType: type, mode: mode, source: "api-\(format)",
+            idempotencyKey: request.headers[.init("Idempotency-Key")!], submittedBy: key.id)
+        var body = request.body
+        if batchRequest.idempotencyKey != nil {
+            // The body is needed twice (hash, then rows), so an idempotent request is read whole first.
+            let buffer = try await body.collect(upTo: 256 << 20)
+            batchRequest.requestHash = SHA256.hash(data: Data(buffer: buffer)).map { String(format: "%02x", $0) }.joined()
+            body = RequestBody(buffer: buffer)
+            if let previous = try await refusing({ try await importer.previous(batchRequest) }) {
+                return try await batchResponse(previous, replay: true)
+            }
+        }
+        let summary = try await refusing {
+            let validator = try await importer.validator(for: batchRequest)
+            let source = try await rowSource(format: format, body: body, type: validator.type)
+            return try await importer.run(batchRequest, source: source)
+        }
+        return try await batchResponse(summary, replay: false)
+    }
+
+    private func departmentFor(_ key: ApiKey, requested: String?) throws -> String {
+        if let own = key.department_id {
+            if let requested, requested != own {
+                throw Problem(.forbidden, type: "other-department", title: "Not your department",
+                              detail: "this key belongs to \(own); it cannot submit for \(requested)")
+            }
+            return own
+        }
+        guard let requested else {
+            throw Problem(.badRequest, type: "missing-department", title: "Department required",
+                          detail: "an administrator key must name the department: ?department=ID")
+        }
+        return requested
+    }
+
+    private func bodyFormat(_ request: Request) throws -> String {
+        let contentType = (request.headers[.contentType] ?? "").lowercased()
+        if contentType.hasPrefix("text/csv") { return "csv" }
+        if contentType.hasPrefix("application/x-ndjson") || contentType.hasPrefix("application/ndjson") { return "ndjson" }
+        if contentType.hasPrefix("application/json") { return "json" }
+        throw Problem(.unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported body",
+                      detail: "send text/csv, application/json (an array of objects) or application/x-ndjson; got '\(contentType)'")
+    }
+
+    private func rowSource(format: String, body: RequestBody, type: RecordType) async throws -> any RowSource {
+        switch format {
+        case "json":
+            let buffer = try await body.collect(upTo: 64 << 20)
+            return ListSource(try JSONRows.array(Data(buffer: buffer), type: type))
+        default:
+            let reader = BodyReader(body)
+            return ByteStreamSource(type: type, format: format == "csv" ? .csv : .ndjson) { try await reader.next() }
+        }
+    }
+
+    /// Turns a refusal of the whole batch into a problem the caller can act on.
+    private func refusing<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let refused as BatchRefused {
+            let status: HTTPResponse.Status = switch refused.kind {
+            case .notAuthorised: .forbidden
+            case .idempotencyConflict: .conflict
+            case .unknownDepartment, .unknownType, .unreadable: .unprocessableContent
+            }
+            throw Problem(status, type: refused.kind.rawValue.kebabCased, title: "Batch refused", detail: refused.description)
+        } catch let invalid as JSONRows.Invalid {
+            throw Problem(.badRequest, type: "invalid-json", title: "Invalid JSON", detail: invalid.description)
+        }
+    }
+
+    private func batchResponse(_ summary: BatchSummary, replay: Bool) async throws -> Response {
+        let issues = try await platform.store.repositories.batches.issues(batch: summary.id)
+        var response = try JSONBody.response(
+            BatchBody(batch: summary, issues: Array(issues.prefix(1000)), issuesTotal: issues.count,
+                      report: "/api/v1/batches/\(summary.id)"),
+            status: summary.status == "rejected" ? .unprocessableContent : (replay ? .ok : .created))
+        response.headers[.location] = "/api/v1/batches/\(summary.id)"
+        if replay { response.headers[.init("Idempotent-Replayed")!] = "true" }
+        return response
+    }
+
+    @Sendable func report(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let key = try await authenticate(request)
+        let id = try context.parameters.require("id")
+        guard let summary = try await platform.store.repositories.batches.find(id: id),
+            key.isAdmin || key.department_id == summary.department_id
+        else { throw Problem.notFound("no batch \(id) for this key") }
+        let issues = try await platform.store.repositories.batches.issues(batch: id)
+        let wantsCSV = request.uri.queryParameters["format"] == "csv" || (request.headers[.accept] ?? "").contains("text/csv")
+        guard wantsCSV else {
+            return try JSONBody.response(BatchBody(batch: summary, issues: issues, issuesTotal: issues.count, report: "/api/v1/batches/\(id)"))
+        }
+        var csv = "\u{FEFF}row,severity,field,value,reason\r\n"
+        for issue in issues {
+            csv += [String(issue.row_number), issue.severity.rawValue, issue.field ?? "", issue.value ?? "", issue.reason]
+                .map(csvField).joined(separator: ",") + "\r\n"
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                               .contentDisposition: "attachment; filename=\"batch-\(id)-issues.csv\""],
+                        body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    struct Withdrawal: Decodable { let reason: String }
+
+    @Sendable func withdraw(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let key = try await authenticate(request)
+        let id = try context.parameters.require("id")
+        let body = try await decodeBody(Withdrawal.self, request)
+        guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw Problem(.badRequest, type: "missing-reason", title: "Reason required", detail: "say why the record is withdrawn: {\"reason\": \"…\"}")
+        }
+        do {
+            let record = try await RecordLifecycle.withdraw(recordID: id, department: key.department_id, reason: body.reason,
+                                                            store: platform.store, by: Actor(key.id, reason: body.reason))
+            return try JSONBody.response(["id": record.id, "status": record.status.rawValue])
+        } catch let missing as RecordLifecycle.NotFound {
+            throw Problem.notFound(missing.description)
+        }
+    }
+
+    // MARK: Change feed and quality
+
+    @Sendable func changes(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        _ = try await authenticate(request)
+        let query = request.uri.queryParameters
+        let sinceText = query["since"].map(String.init) ?? "0"
+        guard let since = Int(sinceText), since >= 0 else {
+            throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
+        }
+        let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        let changes = try await platform.store.repositories.changes.since(since, limit: limit)
+        return try JSONBody.response(ChangesBody(changes: changes, nextCursor: changes.last?.seq ?? since))
+    }
+
+    @Sendable func quality(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        _ = try await requireAdmin(request)
+        return try JSONBody.response(try await DataQuality.report(store: platform.store, regions: platform.regions))
+    }
+
+    // MARK: Administration
+
+    struct NewDepartment: Decodable {
+        let id, name, category, regionCode, level: String
+        let code: String?
+    }
+
+    struct NewKey: Decodable {
+        let departmentId: String?
+        let name: String
+    }
+
+    @Sendable func createDepartment(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let admin = try await requireAdmin(request)
+        let body = try await decodeBody(NewDepartment.self, request)
+        guard let level = Department.Level(rawValue: body.level) else {
+            throw Problem(.badRequest, type: "invalid-field", title: "Invalid department", detail: "level '\(body.level)' must be province, city or county")
+        }
+        guard platform.regions[body.regionCode] != nil else {
+            throw Problem(.badRequest, type: "invalid-field", title: "Invalid department", detail: "region_code '\(body.regionCode)' is not a GB/T 2260 code")
+        }
+        if try await platform.store.repositories.departments.find(body.id) != nil {
+            throw Problem(.conflict, type: "exists", title: "Department exists", detail: "a department '\(body.id)' already exists")
+        }
+        let department = Department(id: body.id, name: body.name, category: body.category, regionCode: body.regionCode,
+                                    level: level, code: body.code.flatMap { SocialCreditCode.verify($0).code })
+        try await platform.store.transaction {
+            try await $0.departments.insert([department], by: Actor(admin.id, reason: "department created through the API"))
+        }
+        return try JSONBody.response(department, status: .created)
+    }
+
+    @Sendable func listKeys(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        _ = try await requireAdmin(request)
+        return try JSONBody.response(try await platform.store.repositories.apiKeys.list())
+    }
+
+    @Sendable func createKey(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let admin = try await requireAdmin(request)
+        let body = try await decodeBody(NewKey.self, request)
+        let issued = try await refusing {
+            try await AccessKeys.issue(department: body.departmentId, name: body.name, store: platform.store,
+                                       by: Actor(admin.id, reason: "key issued through the API"))
+        }
+        return try JSONBody.response(["id": issued.id, "secret": issued.secret, "note": "shown once; store it now"], status: .created)
+    }
+
+    @Sendable func revokeKey(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let admin = try await requireAdmin(request)
+        let id = try context.parameters.require("id")
+        let revoked = try await platform.store.transaction {
+            try await $0.apiKeys.revoke(id: id, by: Actor(admin.id, reason: "key revoked through the API"))
+        }
+        guard revoked else {
+            throw Problem.notFound("no active key \(id)")
+        }
+        return try JSONBody.response(["id": id, "status": "revoked"])
+    }
+
+    private func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(type, from: Data(buffer: buffer))
+        } catch {
+            throw Problem(.badRequest, type: "invalid-json", title: "Invalid request body", detail: "\(error)")
+        }
+    }
+}
+
+/// Pulls a request body chunk by chunk for the importer (one consumer, called in sequence).
+final class BodyReader: @unchecked Sendable {
+    private var iterator: RequestBody.AsyncIterator
+
+    init(_ body: RequestBody) { iterator = body.makeAsyncIterator() }
+
+    func next() async throws -> [UInt8]? {
+        guard let buffer = try await iterator.next() else { return nil }
+        return Array(buffer.readableBytesView)
+    }
+}
+
+struct BatchBody: Encodable {
+    let batch: BatchSummary
+    let issues: [BatchIssue]
+    let issuesTotal: Int
+    let report: String
+}
+
+struct ChangesBody: Encodable {
+    let changes: [Change]
+    let nextCursor: Int
+}
+
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+extension String {
+    var kebabCased: String {
+        reduce(into: "") { out, c in
+            if c.isUppercase { out += "-" + c.lowercased() } else { out.append(c) }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+import Foundation
+import Hummingbird
+import XinyongModel
+import XinyongMonitoring
+import XinyongMonitoringService
+import XinyongStore
+
+/// The city credit monitoring: dashboard pages under `/monitoring` and JSON under `/api/v1/monitoring`.
+/// Reads go through the shared ``MonitoringService``; imports need the bearer token in
+/// `XINYONG_MONITORING_TOKEN` (imports over HTTP are off while it is unset).
+struct MonitoringRoutes {
+    let platform: Platform
+    let service: MonitoringService
+    let importToken: String?
+
+    init(platform: Platform, importToken: String? = ProcessInfo.processInfo.environment["XINYONG_MONITORING_TOKEN"]) {
+        self.platform = platform
+        self.service = MonitoringServices.service(for: platform.store)
+        self.importToken = importToken.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/monitoring", use: tablePage)
+        router.get("/monitoring/cities/{code}", use: cityPage)
+        router.get("/static/monitoring.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: Platform.resource("monitoring.css"))))
+        }
+        let api = router.group("/api/v1/monitoring")
+        api.get("/editions", use: editions)
+        api.get("/editions/{id}", use: editionFile)
+        api.post("/editions", use: importEdition)
+        api.get("/months", use: months)
+        api.get("/scores", use: scores)
+        api.get("/cities/{code}", use: city)
+        api.get("/cities/{code}/trend", use: trend)
+        api.get("/cities/{code}/sensitivity", use: sensitivity)
+        api.get("/cities/{code}/what-if", use: whatIf)
+        api.post("/values", use: importValues)
+        api.post("/events", use: importEvents)
+    }
+
+    // MARK: Query parameters
+
+    struct Query {
+        let edition: String
+        let month: Month?
+        let group: CityGroup?
+        let province: String?
+        let search: String?
+
+        init(_ request: Request) throws {
+            let q = request.uri.queryParameters
+            edition = q["edition"].map(String.init) ?? MonitoringService.defaultEdition
+            if let text = q["month"].map(String.init), !text.isEmpty {
+                guard let m = Month(text) else { throw Self.bad("month", text, "is not a month YYYY-MM") }
+                month = m
+            } else { month = nil }
+            if let text = q["group"].map(String.init), !text.isEmpty {
+                guard let g = CityGroup(rawValue: text) else { throw Self.bad("group", text, "must be major, prefecture or county") }
+                group = g
+            } else { group = nil }
+            province = q["province"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            search = q["q"].map(String.init).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+        }
+
+        static func bad(_ name: String, _ value: String, _ reason: String) -> Problem {
+            Problem(.badRequest, type: "invalid-parameter", title: "Invalid parameter", detail: "\(name) '\(value.prefix(40))' \(reason)",
+                    extra: ["parameter": name])
+        }
+
+        func matches(_ city: MonitoredCity) -> Bool {
+            (group == nil || city.group == group) && (province == nil || city.province == province)
+                && (search == nil || city.name.contains(search!) || city.code.hasPrefix(search!))
+        }
+    }
+
+    /// Service errors as problems: unknown things are 404, refused input 422 with every row.
+    func problem(_ error: any Error) -> any Error {
+        switch error {
+        case let e as MonitoringService.NotFound: return Problem.notFound(e.description)
+        case let e as MonitoringService.Rejected:
+            return RowsProblem(type: "monitoring-import-rejected", title: "Import refused", detail: e.description, issues: e.issues)
+        case let e as Edition.Invalid:
+            return Problem(.unprocessableContent, type: "invalid-edition", title: "Invalid edition", detail: e.description)
+        case let e as MonitoringRepository.EditionConflict:
+            return Problem(.conflict, type: "edition-conflict", title: "Edition already installed", detail: e.description)
+        case let e as MonitoringEngine.UnknownLeaf:
+            return Problem(.badRequest, type: "invalid-parameter", title: "Invalid parameter", detail: e.description)
+        default: return error
+        }
+    }
+
+    func answer(_ body: () async throws -> Response) async throws -> Response {
+        do { return try await body() } catch { throw problem(error) }
+    }
+
+    // MARK: JSON
+
+    @Sendable func editions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let list = try await service.editions().map {
+                EditionSummary(id: $0.id, name: $0.name, issuedOn: $0.issuedOn, effectiveFrom: $0.effectiveFrom,
+                               totalPoints: $0.totalPoints, indicatorsPerLevel: $0.countsPerLevel)
+            }
+            return try JSONBody.response(list)
+        }
+    }
+
+    /// The edition as a file: what `POST /editions` and `xinyong monitor edition import` read back.
+    @Sendable func editionFile(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let edition = try await service.edition(try context.parameters.require("id"))
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"edition-\(edition.id).json\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: edition.encoded())))
+        }
+    }
+
+    @Sendable func months(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let query = try Query(request)
+            return try JSONBody.response(["edition": [query.edition], "months": try await service.months(edition: query.edition).map(\.description)])
+        }
+    }
+
+    @Sendable func scores(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let query = try Query(request)
+            let month = try await resolveMonth(query)
+            let scores = try await service.scores(edition: query.edition, month: month)
+            let intervals = try await intervalsByCity(query.edition, month)
+            let rows = scores.results.filter { query.matches($0.city) }.sorted { ($0.city.group.rawValue, $0.rank) < ($1.city.group.rawValue, $1.rank) }
+            return try JSONBody.response(ScoresBody(edition: query.edition, month: month.description, window: windowText(scores),
+                                                    cities: rows.map { CityScoreBody($0, interval: intervals[$0.city.code]) }))
+        }
+    }
+
+    @Sendable func city(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let query = try Query(request)
+            let code = try context.parameters.require("code")
+            let month = try await resolveMonth(query)
+            let explanation = try await service.explain(edition: query.edition, month: month, city: code)
+            let interval = try await intervalsByCity(query.edition, month)[code]
+            return try JSONBody.response(CityBody(explanation: explanation, interval: interval))
+        }
+    }
+
+    @Sendable func trend(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let query = try Query(request)
+            let code = try context.parameters.require("code")
+            let points = try await service.trend(edition: query.edition, city: code)
+            guard !points.isEmpty else { throw MonitoringService.NotFound(description: "\(code) is not a city the monitoring ranks") }
+            return try JSONBody.response(points.map { TrendBody(month: $0.month.description, city: CityScoreBody($0.score, interval: nil)) })
+        }
+    }
+
+    @Sendable func sensitivity(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let query = try Query(request)
+            let code = try context.parameters.require("code")
+            let month = try await resolveMonth(query)
+            _ = try await service.explain(edition: query.edition, month: month, city: code)
+            return try JSONBody.response(try await service.sensitivity(edition: query.edition, month: month, city: code))
+        }
+    }
+
+    @Sendable func whatIf(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let query = try Query(request)
+            let code = try context.parameters.require("code")
+            let month = try await resolveMonth(query)
+            let (indicator, value) = try whatIfParameters(request)
+            return try JSONBody.response(try await service.whatIf(edition: query.edition, month: month, city: code, indicator: indicator, value: value))
+        }
+    }
+
+    func whatIfParameters(_ request: Request) throws -> (String, Double) {
+        let q = request.uri.queryParameters
+        guard let indicator = q["indicator"].map(String.init), !indicator.isEmpty else {
+            throw Query.bad("indicator", "", "is required (a leaf indicator code such as 4.1.1)")
+        }
+        let text = q["value"].map(String.init) ?? ""
+        guard let value = Double(text), value.isFinite, value >= 0 else { throw Query.bad("value", text, "must be a number ≥ 0") }
+        return (indicator, value)
+    }
+
+    func resolveMonth(_ query: Query) async throws -> Month {
+        if let month = query.month { return month }
+        return try await service.latestMonth(edition: query.edition)
+    }
+
+    func intervalsByCity(_ edition: String, _ month: Month) async throws -> [String: RankInterval] {
+        Dictionary(uniqueKeysWithValues: try await service.intervals(edition: edition, month: month).map { ($0.city, $0) })
+    }
+
+    func windowText(_ scores: MonthScores) -> String { "\(scores.window.lowerBound)–\(scores.window.upperBound)" }
+
+    // MARK: Imports
+
+    /// Imports need the bearer token; with no token configured they are refused for everyone.
+    func authorize(_ request: Request) throws -> Actor {
+        guard let token = importToken else {
+            throw Problem(.forbidden, type: "imports-disabled", title: "Imports disabled",
+                          detail: "monitoring imports over HTTP are off: set XINYONG_MONITORING_TOKEN on the server, or use `xinyong monitor import`")
+        }
+        guard let header = request.headers[.authorization], header == "Bearer \(token)" else {
+            throw Problem(.unauthorized, type: "unauthorized", title: "Unauthorized", detail: "send Authorization: Bearer <the monitoring token>")
+        }
+        return Actor("api:monitoring-token", reason: "monitoring import over the API")
+    }
+
+    @Sendable func importValues(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let actor = try authorize(request)
+            let query = try Query(request)
+            let body = try await bodyText(request)
+            let summary = try await isJSON(request)
+                ? service.importValues(rows: try jsonRows(body), edition: query.edition, source: "api", by: actor)
+                : service.importValues(csv: body, edition: query.edition, source: "api", by: actor)
+            return try JSONBody.response(summary, status: .created)
+        }
+    }
+
+    @Sendable func importEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let actor = try authorize(request)
+            let query = try Query(request)
+            let body = try await bodyText(request)
+            let summary = try await isJSON(request)
+                ? service.importEvents(rows: try jsonRows(body), edition: query.edition, by: actor)
+                : service.importEvents(csv: body, edition: query.edition, by: actor)
+            return try JSONBody.response(summary, status: .created)
+        }
+    }
+
+    @Sendable func importEdition(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await answer {
+            let actor = try authorize(request)
+            let edition = try await service.importEdition(Data(try await bodyText(request).utf8), by: actor)
+            return try JSONBody.response(["id": edition.id], status: .created)
+        }
+    }
+
+    func isJSON(_ request: Request) -> Bool { request.headers[.contentType]?.hasPrefix("application/json") ?? false }
+
+    func bodyText(_ request: Request) async throws -> String {
+        let buffer = try await request.body.collect(upTo: 64 * 1024 * 1024)
+        return String(buffer: buffer)
+    }
+
+    /// A JSON array of objects, numbered from 1 like the rows of a file without a header.
+    func jsonRows(_ text: String) throws -> [(row: Int, fields: [String: String])] {
+        guard let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
+            throw Problem(.badRequest, type: "invalid-json", title: "Invalid JSON", detail: "the body must be a JSON array of objects")
+        }
+        return array.enumerated().map { i, object in
+            (i + 1, object.mapValues { value in
+                if let text = value as? String { return text }
+                if let number = value as? NSNumber { return number.stringValue }
+                return String(describing: value)
+            })
+        }
+    }
+}
+
+/// A refused import: problem+json with every failing row, its field and the reason.
+struct RowsProblem: HTTPResponseError, Encodable {
+    let type: String
+    let title: String
+    let detail: String
+    let issues: [RowIssue]
+    var status: HTTPResponse.Status { .unprocessableContent }
+
+    init(type: String, title: String, detail: String, issues: [RowIssue]) {
+        self.type = "/problems/\(type)"
+        self.title = title
+        self.detail = detail
+        self.issues = issues
+    }
+
+    enum CodingKeys: String, CodingKey { case type, title, detail, status, issues }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(title, forKey: .title)
+        try c.encode(detail, forKey: .detail)
+        try c.encode(Int(status.code), forKey: .status)
+        try c.encode(issues, forKey: .issues)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/problem+json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try JSONBody.encoder.encode(self))))
+    }
+}
+
+// MARK: - JSON bodies
+
+struct EditionSummary: Encodable {
+    let id, name, issuedOn, effectiveFrom: String
+    let totalPoints: Double
+    let indicatorsPerLevel: [Int]
+}
+
+struct CityScoreBody: Encodable {
+    let code, name, province, group: String
+    let score, indicatorPoints, eventPoints: Double
+    let rank, groupSize, provinceRank, provinceSize: Int
+    let previousScore: Double?
+    let previousRank: Int?
+    let scoreChange: Double?
+    let rankChange: Int?
+    let vetoes: [String]
+    let interval: RankInterval?
+
+    init(_ s: CityScore, interval: RankInterval?) {
+        code = s.city.code
+        name = s.city.name
+        province = s.city.province
+        group = s.city.group.rawValue
+        score = s.score
+        indicatorPoints = s.indicatorPoints
+        eventPoints = s.eventPoints
+        rank = s.rank
+        groupSize = s.groupSize
+        provinceRank = s.provinceRank
+        provinceSize = s.provinceSize
+        previousScore = s.previousScore
+        previousRank = s.previousRank
+        scoreChange = s.scoreChange
+        rankChange = s.rankChange
+        vetoes = s.vetoes
+        self.interval = interval
+    }
+}
+
+struct TrendBody: Encodable {
+    let month: String
+    let city: CityScoreBody
+}
+
+struct ScoresBody: Encodable {
+    let edition, month, window: String
+    let cities: [CityScoreBody]
+}
+
+struct CityBody: Encodable {
+    let explanation: Explanation
+    let interval: RankInterval?
+}
