@@ -79,8 +79,9 @@ struct IssuesDecoded: Decodable {
             struct Body: Decodable {
                 struct Explanation: Decodable {
                     struct Line: Decodable { let code: String; let earned: Double; let level: Int }
+                    struct Score: Decodable { let rank: Int; let groupSize: Int }
                     let lines: [Line]
-                    let score: ScoresDecoded.City
+                    let score: Score
                 }
                 let explanation: Explanation
             }
