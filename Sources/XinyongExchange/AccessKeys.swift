@@ -12,13 +12,13 @@ public enum AccessKeys {
     }
 
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexEncoded
     }
 
     /// Creates a key for a department (or, with no department, an administrator's key).
     public static func issue(department: String?, name: String, store: Store, by actor: Actor) async throws -> Issued {
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        let secret = "xy_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let secret = "xy_" + bytes.hexEncoded
         let id = "key_" + UUID().uuidString.prefix(8).lowercased()
         try await store.transaction { repos in
             if let department, try await repos.departments.find(department) == nil {

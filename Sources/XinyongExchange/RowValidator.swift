@@ -43,6 +43,14 @@ extension BatchIssue {
     }
 }
 
+extension String {
+    /// Without surrounding whitespace; cheap when there is none, which is nearly always.
+    var trimmed: String {
+        guard let first = first, let last = last, first.isWhitespace || last.isWhitespace else { return self }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
 /// Why a row was not accepted: every problem found in it.
 public struct RowRejected: Error, Sendable { public let issues: [BatchIssue.Draft] }
 
@@ -80,7 +88,7 @@ public struct RowValidator: Sendable {
         var warnings = row.readWarnings
         var fields: [String: String] = [:]
         for spec in type.fields {
-            let raw = (row.values[spec.code] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let raw = (row.values[spec.code] ?? "").trimmed
             if raw.isEmpty {
                 if spec.required { errors.append(.error(spec.code, nil, "\(spec.label) (\(spec.code)) is required and is empty")) }
                 continue
@@ -207,6 +215,7 @@ public struct RowValidator: Sendable {
 
     /// Dates as departments write them: 2025-03-10, 2025/3/10, 2025.03.10, 20250310, 2025年3月10日.
     static func parseDate(_ raw: String) -> CivilDate? {
+        if let iso = CivilDate(raw) { return iso }
         let text = SocialCreditCode.normalize(raw)
         if let date = CivilDate(compactDigits: text) { return date }
         let parts = text.replacingOccurrences(of: "日", with: "")

@@ -58,7 +58,7 @@ public struct CreditRecord: Sendable, Codable, Equatable {
         var canonical = [subjectID, recordType, regionCode, documentNumber, tier?.rawValue ?? "", decisionDate.description, legalBasis]
         canonical += fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
         let joined = canonical.joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(joined.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(joined.utf8)).hexEncoded
     }
 
     /// Whether the public sees this record on `date`.

@@ -37,7 +37,7 @@ public struct ResidentIdentityNumber: Sendable, Hashable {
     /// HMAC-SHA256 under the platform's secret key, hex. The same person gives the same hash on this
     /// platform and nothing that can be reversed or matched elsewhere without the key.
     public func keyedHash(key: SymmetricKey) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key).hexEncoded
     }
 }
 

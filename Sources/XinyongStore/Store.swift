@@ -81,9 +81,9 @@ public final class Store: Sendable {
             // NORMAL is durable in WAL mode across an application crash (kill -9); only an OS crash or power
             // loss can lose the last transactions, which the operator trades for write speed.
             try await sql.raw("PRAGMA synchronous=NORMAL").run()
-            // 128 MiB of page cache instead of the 2 MiB default: bulk loads and indexes of millions of rows
-            // otherwise thrash the disk.
-            try await sql.raw("PRAGMA cache_size=-131072").run()
+            // 64 MiB of page cache per connection instead of the 2 MiB default: bulk loads and indexes of
+            // millions of rows otherwise thrash the disk.
+            try await sql.raw("PRAGMA cache_size=-65536").run()
         case .postgres:
             try await sql.raw("SELECT 1").run()
         }

@@ -69,7 +69,7 @@ struct ExchangeRoutes {
         if batchRequest.idempotencyKey != nil {
             // The body is needed twice (hash, then rows), so an idempotent request is read whole first.
             let buffer = try await body.collect(upTo: 256 << 20)
-            batchRequest.requestHash = SHA256.hash(data: Data(buffer: buffer)).map { String(format: "%02x", $0) }.joined()
+            batchRequest.requestHash = SHA256.hash(data: Data(buffer: buffer)).hexEncoded
             body = RequestBody(buffer: buffer)
             if let previous = try await refusing({ try await importer.previous(batchRequest) }) {
                 return try await batchResponse(previous, replay: true)
