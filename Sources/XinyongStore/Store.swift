@@ -33,8 +33,10 @@ public final class Store: Sendable {
             } catch {
                 throw Unavailable(description: "DATABASE_URL: cannot create directory \(directory.path) for \(url): \(error.localizedDescription)")
             }
-            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), sqlLogLevel: nil), as: .sqlite)
-            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), sqlLogLevel: nil), as: Self.sqliteReader)
+            // A write may wait behind a long import holding the one write connection: let it wait (5 min)
+            // rather than fail. Reads never wait for a writer in WAL mode.
+            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), connectionPoolTimeout: .minutes(5), sqlLogLevel: nil), as: .sqlite)
+            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), connectionPoolTimeout: .seconds(60), sqlLogLevel: nil), as: Self.sqliteReader)
         case .postgres(let text):
             let factory: DatabaseConfigurationFactory
             do {
