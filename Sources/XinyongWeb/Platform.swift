@@ -107,6 +107,7 @@ public func buildRouter(platform: Platform) -> Router<BasicRequestContext> {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
         ExchangeRoutes(platform: platform, importer: importer).register(on: router)
         SubmitFormRoutes(platform: platform, importer: importer).register(on: router)
+        QualityPage(platform: platform).register(on: router)
     }
     return router
 }

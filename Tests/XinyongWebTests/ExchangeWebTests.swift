@@ -115,6 +115,11 @@ import XinyongStore
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("late_share"))
             }
+            try await client.execute(uri: "/office/quality", method: .get) { response in
+                #expect(response.status == .ok)
+                let html = String(buffer: response.body)
+                #expect(html.contains("郴州市市场监督管理局") && html.contains("迟报率"))
+            }
         }
     }
 
