@@ -54,11 +54,23 @@ public enum TextEncoding: String, Sendable, Codable {
     }
 }
 
-/// GB18030 → UTF-8 through the C library's iconv, which every Linux and macOS has.
+/// GB18030 ⇄ UTF-8 through the C library's iconv, which every Linux and macOS has.
 enum GB18030 {
     static func decode(_ bytes: [UInt8], allowTruncatedEnd: Bool) -> String? {
         if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-        let cd = iconv_open("UTF-8", "GB18030")
+        return convert(bytes, from: "GB18030", to: "UTF-8", allowTruncatedEnd: allowTruncatedEnd)
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// UTF-8 → GB18030, for tests and for files handed back to departments that want their own encoding.
+    static func encode(_ text: String) -> [UInt8]? {
+        convert(Array(text.utf8), from: "UTF-8", to: "GB18030", allowTruncatedEnd: false)
+    }
+
+    /// Converts the whole input, or nil if it is not valid in `from` (a character cut at the end is
+    /// dropped when `allowTruncatedEnd`).
+    private static func convert(_ bytes: [UInt8], from: String, to: String, allowTruncatedEnd: Bool) -> [UInt8]? {
+        let cd = iconv_open(to, from)
         guard cd != iconv_t(bitPattern: -1) else { return nil }
         defer { iconv_close(cd) }
         var input = bytes.map { CChar(bitPattern: $0) }
@@ -69,29 +81,7 @@ enum GB18030 {
                 var inLeft = inBuf.count
                 var outPtr: UnsafeMutablePointer<CChar>? = outBuf.baseAddress
                 var outLeft = outBuf.count
-                let result = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
-                if result == -1 && !(allowTruncatedEnd && errno == EINVAL) { return nil }
-                return outBuf.count - outLeft
-            }
-        }
-        guard let converted else { return nil }
-        return String(decoding: output[0..<converted].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// UTF-8 → GB18030, for tests and for files handed back to departments that want their own encoding.
-    static func encode(_ text: String) -> [UInt8]? {
-        let cd = iconv_open("GB18030", "UTF-8")
-        guard cd != iconv_t(bitPattern: -1) else { return nil }
-        defer { iconv_close(cd) }
-        var input = Array(text.utf8).map { CChar(bitPattern: $0) }
-        var output = [CChar](repeating: 0, count: input.count * 2 + 4)
-        let converted: Int? = input.withUnsafeMutableBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
-                var inPtr: UnsafeMutablePointer<CChar>? = inBuf.baseAddress
-                var inLeft = inBuf.count
-                var outPtr: UnsafeMutablePointer<CChar>? = outBuf.baseAddress
-                var outLeft = outBuf.count
-                guard iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) != -1 else { return nil }
+                if iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) == -1 && !(allowTruncatedEnd && errno == EINVAL) { return nil }
                 return outBuf.count - outLeft
             }
         }
