@@ -18,6 +18,15 @@ func tinyEdition(aggregation: [Aggregation] = [.arithmetic], threshold: Double =
         ])
 }
 
+/// Demo data from 2018-12 to 2019-03, generated once for every test that needs it: generation
+/// calibrates Chenzhou month by month, which is the costliest thing these tests do, and the suite shares
+/// two cores with the other test targets' live servers. Later months never change an earlier month's score.
+enum DemoFixture {
+    static let demo = MonitoringDemo(options: .init(through: Month("2019-03")!))
+    static let output = demo.generate()
+    static let data = output.data
+}
+
 let m1 = Month("2019-01")!, m2 = Month("2019-02")!, m3 = Month("2019-03")!
 
 func city(_ code: String, _ group: CityGroup = .prefecture, province: String = "430000") -> MonitoredCity {
@@ -209,10 +218,8 @@ func values(_ rows: [(String, Month, String, Double)]) -> [IndicatorValue] {
     }
 
     @Test func monteCarloIntervalsHoldTheRankAndAreReproducible() {
-        let demo = MonitoringDemo(options: .init(through: Month("2019-01")!))
-        let output = demo.generate()
-        let engine = MonitoringEngine(edition: .edition2020, cities: demo.cities)
-        let scores = engine.score(Month("2019-01")!, data: output.data)
+        let engine = MonitoringEngine(edition: .edition2020, cities: DemoFixture.demo.cities)
+        let scores = engine.score(Month("2019-01")!, data: DemoFixture.data)
         let settings = UncertaintySettings(runs: 60)
         let a = engine.rankIntervals(scores, settings: settings)
         let b = engine.rankIntervals(scores, settings: settings)
@@ -271,11 +278,10 @@ func values(_ rows: [(String, Month, String, Double)]) -> [IndicatorValue] {
 
 @Suite struct DemoTests {
     @Test func chenzhouStandsWhereItReported() {
-        let demo = MonitoringDemo(options: .init(through: Month("2019-03")!))
-        let output = demo.generate()
+        let demo = DemoFixture.demo
         let engine = MonitoringEngine(edition: .edition2020, cities: demo.cities)
-        let december = engine.score(Month("2018-12")!, data: output.data).result(for: "431000")!
-        let march = engine.score(Month("2019-03")!, data: output.data).result(for: "431000")!
+        let december = engine.score(Month("2018-12")!, data: DemoFixture.data).result(for: "431000")!
+        let march = engine.score(Month("2019-03")!, data: DemoFixture.data).result(for: "431000")!
         #expect(abs(december.rank - 47) <= 3, "December 2018: \(december.rank)")
         #expect(abs(march.rank - 24) <= 3, "March 2019: \(march.rank)")
         #expect(december.groupSize == 261)

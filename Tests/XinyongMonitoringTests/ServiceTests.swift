@@ -58,10 +58,8 @@ enum MonitoringBackend: String, CaseIterable, Sendable {
             let again = try await service.loadDemoIfEmpty(options)
             #expect(again.0 == 0 && again.1 == 0)
             let fromStore = try await service.scores(edition: "2020", month: Month("2019-01")!)
-            let demo = MonitoringDemo(options: options)
-            let output = demo.generate()
-            #expect(output.events.count == events)
-            let inMemory = MonitoringEngine(edition: .edition2020, cities: demo.cities).score(Month("2019-01")!, data: output.data)
+            #expect(DemoFixture.output.events.filter { $0.occurredOn < CivilDate("2019-02-01")! }.count == events)
+            let inMemory = MonitoringEngine(edition: .edition2020, cities: DemoFixture.demo.cities).score(Month("2019-01")!, data: DemoFixture.data)
             for result in inMemory.results {
                 let stored = try #require(fromStore.result(for: result.city.code))
                 #expect(abs(stored.score - result.score) < 1e-9)
