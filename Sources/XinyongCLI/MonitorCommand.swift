@@ -45,8 +45,8 @@ struct MonitorCommand: AsyncParsableCommand {
             switch error {
             case let e as MonitoringService.NotFound: throw Failure(e.description)
             case let e as MonitoringService.Rejected:
-                throw Failure(e.issues.count == 1 ? e.description : "\(e.issues.count) problems, nothing imported:\n"
-                              + e.issues.map { "  \($0)" }.joined(separator: "\n"))
+                // Failure prints one line, so every defect goes on it, separated by semicolons.
+                throw Failure("\(e.issues.count) problem(s), nothing imported: " + e.issues.map(\.description).joined(separator: "; "))
             case let e as Edition.Invalid: throw Failure(e.description)
             case let e as MonitoringRepository.EditionConflict: throw Failure(e.description)
             case let e as MonitoringEngine.UnknownLeaf: throw Failure(e.description)
