@@ -155,11 +155,21 @@ public actor MonitoringService {
     public func loadDemoIfEmpty(_ options: MonitoringDemo.Options = .init(), edition id: String = defaultEdition) async throws -> (Int, Int) {
         guard try await store.repositories.monitoring.valueCount(edition: id) == 0 else { return (0, 0) }
         let edition = try await edition(id)
-        let output = MonitoringDemo(options: options, edition: edition, cities: cities).generate()
+        let cities = self.cities
+        let output = try await Self.compute { MonitoringDemo(options: options, edition: edition, cities: cities).generate() }
         let actor = Actor.system("monitoring demo data, seed \(options.seed)")
         try await saveValues(output.values, edition: id, source: "demo", by: actor)
         try await saveEvents(output.events, by: actor)
         return (output.values.count, output.events.count)
+    }
+
+    /// Runs a computation on a Dispatch thread rather than on the actor's cooperative thread: a month's
+    /// Monte Carlo takes seconds, and the cooperative pool has one thread per core, which the HTTP
+    /// server needs too.
+    static func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     private func invalidate() {
@@ -214,7 +224,7 @@ public actor MonitoringService {
         guard data.months.contains(where: { month.window(engine.edition.windowMonths).contains($0) }) else {
             throw NotFound(description: "edition \(id) has no values in the window ending \(month)")
         }
-        var scores = engine.score(month, data: data)
+        var scores = try await Self.compute { engine.score(month, data: data) }
         if data.months.contains(month.adding(-1)) {
             let previous = try await self.scores(edition: id, month: month.adding(-1))
             scores.link(previous: previous)
@@ -241,7 +251,8 @@ public actor MonitoringService {
         let key = "\(id)|\(month)"
         if let cached = intervalCache[key] { return cached }
         let scores = try await scores(edition: id, month: month)
-        let intervals = try await engine(edition: id).rankIntervals(scores, settings: uncertainty)
+        let engine = try await engine(edition: id), settings = uncertainty
+        let intervals = try await Self.compute { engine.rankIntervals(scores, settings: settings) }
         intervalCache[key] = intervals
         return intervals
     }
@@ -250,7 +261,8 @@ public actor MonitoringService {
         let key = "\(id)|\(month)|\(city)"
         if let cached = sensitivityCache[key] { return cached }
         let scores = try await scores(edition: id, month: month)
-        let indices = try await engine(edition: id).sensitivity(city: city, in: scores, settings: sensitivitySettings)
+        let engine = try await engine(edition: id), settings = sensitivitySettings
+        let indices = try await Self.compute { engine.sensitivity(city: city, in: scores, settings: settings) }
         sensitivityCache[key] = indices
         return indices
     }
@@ -266,7 +278,7 @@ public actor MonitoringService {
     public func whatIf(edition id: String, month: Month, city: String, indicator: String, value: Double) async throws -> MonitoringEngine.WhatIf {
         let scores = try await scores(edition: id, month: month)
         guard scores.index(of: city) != nil else { throw NotFound(description: "\(city) is not a city the monitoring ranks") }
-        return try await engine(edition: id).whatIf(city: city, indicator: indicator, value: value, month: month,
-                                                    data: data(edition: id), current: scores)
+        let engine = try await engine(edition: id), data = try await data(edition: id)
+        return try await Self.compute { try engine.whatIf(city: city, indicator: indicator, value: value, month: month, data: data, current: scores) }
     }
 }
