@@ -15,6 +15,7 @@ public final class Store: Sendable {
     public let sql: any SQLDatabase
     let fluent: any FluentKit.Database
     private let databases: Databases
+    private let threadPool: NIOThreadPool
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
@@ -24,13 +25,18 @@ public final class Store: Sendable {
     /// allows one writer, so writes queue there instead of contending for locks) and one for reads, which
     /// in WAL mode never wait for a writer, so pages answer while a large batch is being imported.
     public static func open(_ url: DatabaseURL, logger: Logger = Logger(label: "xinyong.store")) async throws -> Store {
-        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        // SQLite calls block, so they run on threads of their own: enough for the read and write
+        // connections to work at once without waiting behind other blocking work of the process.
+        let threadPool = NIOThreadPool(numberOfThreads: 4)
+        threadPool.start()
+        let databases = Databases(threadPool: threadPool, on: MultiThreadedEventLoopGroup.singleton)
         switch url {
         case .sqlite(let path):
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
+                try? await threadPool.shutdownGracefully()
                 throw Unavailable(description: "DATABASE_URL: cannot create directory \(directory.path) for \(url): \(error.localizedDescription)")
             }
             // A write may wait behind a long import holding the one write connection: let it wait (5 min)
@@ -42,6 +48,7 @@ public final class Store: Sendable {
             do {
                 factory = try .postgres(url: text, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace)
             } catch {
+                try? await threadPool.shutdownGracefully()
                 throw Unavailable(description: "DATABASE_URL '\(url)' is not usable: \(error)")
             }
             databases.use(factory, as: .psql)
@@ -50,7 +57,7 @@ public final class Store: Sendable {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let writer = databases.database(logger: logger, on: eventLoop)!
         let reader = url.isPostgres ? writer : databases.database(Self.sqliteReader, logger: logger, on: eventLoop)!
-        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, databases: databases)
+        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, databases: databases, threadPool: threadPool)
         do {
             // The first connection is tried with a silent logger: if it fails, the caller gets one clear
             // error naming the setting rather than the pool's log lines as well.
@@ -61,7 +68,7 @@ public final class Store: Sendable {
                 try await store.configureConnection(databases.database(Self.sqliteReader, logger: quiet, on: eventLoop) as! any SQLDatabase)
             }
         } catch {
-            await databases.shutdownAsync()
+            await store.close()
             throw Unavailable(description: "DATABASE_URL: cannot reach \(url): \(Self.describe(error))")
         }
         return store
@@ -69,7 +76,8 @@ public final class Store: Sendable {
 
     static let sqliteReader = DatabaseID(string: "sqlite-read")
 
-    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, databases: Databases) {
+    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, databases: Databases, threadPool: NIOThreadPool) {
+        self.threadPool = threadPool
         self.url = url
         self.fluent = fluent
         self.sql = reader
@@ -93,6 +101,7 @@ public final class Store: Sendable {
 
     public func close() async {
         await databases.shutdownAsync()
+        try? await threadPool.shutdownGracefully()
     }
 
     /// Brings the schema up to date. Safe to run on every start.
