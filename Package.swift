@@ -85,7 +85,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
-        .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService"]),
+        .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

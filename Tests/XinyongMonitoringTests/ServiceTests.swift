@@ -4,53 +4,12 @@ import XinyongModel
 import XinyongMonitoring
 import XinyongMonitoringService
 import XinyongStore
-
-/// The databases the service tests run on: SQLite always, PostgreSQL when `XINYONG_TEST_POSTGRES_URL`
-/// names a server (a fresh database each time, dropped afterwards).
-enum MonitoringBackend: String, CaseIterable, Sendable {
-    case sqlite, postgres
-
-    func withStore(_ body: (Store) async throws -> Void) async throws {
-        switch self {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinyong-monitoring-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            try await run(try await Store.open(.sqlite(path: directory.appendingPathComponent("m.sqlite").path)), body)
-        case .postgres:
-            guard let admin = ProcessInfo.processInfo.environment["XINYONG_TEST_POSTGRES_URL"] else { return }
-            let name = "xinyong_monitoring_\(UUID().uuidString.prefix(8).lowercased())"
-            let server = try await Store.open(DatabaseURL(admin))
-            try await server.sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
-            var components = URLComponents(string: admin)!
-            components.path = "/\(name)"
-            do {
-                try await run(try await Store.open(DatabaseURL(components.string!)), body)
-            } catch {
-                try? await server.sql.raw("DROP DATABASE \(unsafeRaw: name)").run()
-                await server.close()
-                throw error
-            }
-            try await server.sql.raw("DROP DATABASE \(unsafeRaw: name)").run()
-            await server.close()
-        }
-    }
-
-    private func run(_ store: Store, _ body: (Store) async throws -> Void) async throws {
-        do {
-            try await store.bootstrap()
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-}
+import XinyongTestSupport
 
 extension MonitoringSerialized {
     @Suite struct ServiceTests {
-        @Test(arguments: MonitoringBackend.allCases)
-        func storedDemoScoresLikeTheEngineInMemory(_ backend: MonitoringBackend) async throws {
+        @Test(arguments: Backend.allCases)
+        func storedDemoScoresLikeTheEngineInMemory(_ backend: Backend) async throws {
             try await backend.withStore { store in
                 let service = MonitoringService(store: store, uncertainty: .init(runs: 20))
                 let options = MonitoringDemo.Options(through: Month("2019-01")!)
@@ -71,8 +30,8 @@ extension MonitoringSerialized {
             }
         }
 
-        @Test(arguments: MonitoringBackend.allCases)
-        func importsReplaceValuesAndRefuseBadFilesWhole(_ backend: MonitoringBackend) async throws {
+        @Test(arguments: Backend.allCases)
+        func importsReplaceValuesAndRefuseBadFilesWhole(_ backend: Backend) async throws {
             try await backend.withStore { store in
                 let service = MonitoringService(store: store)
                 let actor = Actor("test", reason: "test")
@@ -100,7 +59,7 @@ extension MonitoringSerialized {
         }
 
         @Test func anEditionIsInstalledOnceAndNeverChanged() async throws {
-            try await MonitoringBackend.sqlite.withStore { store in
+            try await Backend.sqlite.withStore { store in
                 let service = MonitoringService(store: store)
                 let actor = Actor("test", reason: "test")
                 let installed = try await service.editions().map(\.id)
