@@ -61,7 +61,7 @@ public struct MonitoringDemo: Sendable {
                 if let target = Self.chenzhouTargets[month] {
                     chenzhouQuality = calibrate(month: month, target: target, engine: calibration, data: data, leaves: leaves)
                 } else {
-                    var g = SplitMix.stream(options.seed, UInt64(month.index) &* 31)
+                    var g = SeededRandom.stream(options.seed, UInt64(month.index) &* 31)
                     chenzhouQuality += 0.05 * g.normal()
                 }
                 for value in monthValues(chenzhouCity!, month: month, quality: chenzhouQuality, leaves: leaves) { data.set(value) }
@@ -96,14 +96,14 @@ public struct MonitoringDemo: Sendable {
 
     /// A city's standing: a fixed level plus a slow drift of its own.
     private func quality(of city: String) -> Double {
-        var g = SplitMix.stream(options.seed, hash(city))
+        var g = SeededRandom.stream(options.seed, hash(city))
         return g.normal()
     }
 
     private func quality(of city: String, in month: Month) -> Double {
-        var g = SplitMix.stream(options.seed, hash(city) ^ 0xA5A5)
+        var g = SeededRandom.stream(options.seed, hash(city) ^ 0xA5A5)
         let drift = 0.04 * g.normal()
-        var n = SplitMix.stream(options.seed, hash(city) &+ UInt64(month.index))
+        var n = SeededRandom.stream(options.seed, hash(city) &+ UInt64(month.index))
         return quality(of: city) + drift * Double(month.index - options.from.index) + 0.15 * n.normal()
     }
 
@@ -111,10 +111,10 @@ public struct MonitoringDemo: Sendable {
     /// different things; about 3 % of values are missing, and a few cities never report some indicators.
     private func monthValues(_ city: MonitoredCity, month: Month, quality: Double, leaves: [Indicator]) -> [IndicatorValue] {
         leaves.enumerated().compactMap { l, leaf in
-            var pair = SplitMix.stream(options.seed, hash(city.code) &* 131 &+ UInt64(l))
+            var pair = SeededRandom.stream(options.seed, hash(city.code) &* 131 &+ UInt64(l))
             let offset = 0.7 * pair.normal()
             if pair.unit() < 0.01 { return nil }
-            var cell = SplitMix.stream(options.seed, hash(city.code) &* 7919 &+ UInt64(l) &* 104_729 &+ UInt64(month.index))
+            var cell = SeededRandom.stream(options.seed, hash(city.code) &* 7919 &+ UInt64(l) &* 104_729 &+ UInt64(month.index))
             if cell.unit() < 0.03 { return nil }
             let latent = quality + offset + 0.3 * cell.normal()
             return IndicatorValue(city: city.code, month: month, indicator: leaf.code, value: value(of: leaf, latent: latent))
@@ -152,7 +152,7 @@ public struct MonitoringDemo: Sendable {
 
     /// Events at about one dishonesty event and half an integrity case per city per year.
     private func generateEvents(for city: MonitoredCity) -> [MonitoringEvent] {
-        var g = SplitMix.stream(options.seed ^ 0xE7E7, hash(city.code))
+        var g = SeededRandom.stream(options.seed ^ 0xE7E7, hash(city.code))
         var out: [MonitoringEvent] = []
         for month in (options.from...options.through).months {
             for kind in EventKind.allCases where g.unit() < (kind == .dishonesty ? 0.08 : 0.04) {
@@ -173,7 +173,7 @@ public struct MonitoringDemo: Sendable {
         return out
     }
 
-    private func pick<T>(_ items: [(T, Double)], _ g: inout SplitMix) -> T {
+    private func pick<T>(_ items: [(T, Double)], _ g: inout SeededRandom) -> T {
         var x = g.unit()
         for (item, weight) in items {
             if x < weight { return item }

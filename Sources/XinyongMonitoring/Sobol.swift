@@ -1,3 +1,4 @@
+import XinyongModel
 import Foundation
 
 /// Variance-based (Sobol) sensitivity indices by the Saltelli scheme: matrices A and B of N uniform
@@ -23,7 +24,7 @@ public enum Sobol {
 
     /// Samples the design in [0, 1)^d and evaluates `model` on each point.
     public static func evaluate(dimension d: Int, samples n: Int, seed: UInt64, model: ([Double]) -> Double) -> Outputs {
-        var g = SplitMix(seed: seed)
+        var g = SeededRandom(seed: seed)
         let a = (0..<n).map { _ in (0..<d).map { _ in g.unit() } }
         let b = (0..<n).map { _ in (0..<d).map { _ in g.unit() } }
         let ab = (0..<d).map { i in
@@ -69,7 +70,7 @@ public enum Sobol {
     public static func analyze(_ outputs: Outputs, factors: [String], resamples: Int = 200, seed: UInt64 = 7) -> [Index] {
         let o = centred(outputs)
         let point = estimate(o)
-        var g = SplitMix(seed: seed)
+        var g = SeededRandom(seed: seed)
         let n = o.a.count
         var firsts = [[Double]](repeating: [], count: factors.count), totals = firsts
         for _ in 0..<resamples {

@@ -1,34 +1,5 @@
+import XinyongModel
 import Foundation
-
-/// SplitMix64: small, fast and identical on every platform, so a seed always gives the same draws.
-public struct SplitMix: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// A standard normal draw (Box–Muller).
-    public mutating func normal() -> Double {
-        let u = max(unit(), 1e-300), v = unit()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
-
-    /// An independent stream for item `salt` of a seeded run.
-    public static func stream(_ seed: UInt64, _ salt: UInt64) -> SplitMix {
-        var g = SplitMix(seed: seed ^ (salt &* 0xD6E8_FEB8_6659_FD93))
-        _ = g.next()
-        return g
-    }
-}
 
 /// What the Monte Carlo varies: every indicator's weight, the normalisation and the aggregation.
 public struct UncertaintySettings: Sendable, Codable {
@@ -82,7 +53,7 @@ extension MonitoringEngine {
         let chunks = min(runs, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             for run in stride(from: chunk, to: runs, by: chunks) {
-                var g = SplitMix.stream(settings.seed, UInt64(run))
+                var g = SeededRandom.stream(settings.seed, UInt64(run))
                 let weights = tree.basePoints.map { $0 * (1 + settings.weightSpread * (2 * g.unit() - 1)) }
                 let shares = methodShares[Int(g.unit() * Double(methodShares.count))]
                 let aggregation = settings.aggregations[Int(g.unit() * Double(settings.aggregations.count))]

@@ -1,3 +1,4 @@
+import XinyongModel
 import Foundation
 import Testing
 @testable import XinyongMonitoring
@@ -60,7 +61,7 @@ extension MonitoringSerialized {
     @Suite(.serialized) struct ReferenceTests {
         /// Varied inputs: ties, negative values, values outside the goalposts, a constant vector.
         static let vectors: [[Double]] = {
-            var g = SplitMix(seed: 42)
+            var g = SeededRandom(seed: 42)
             var out = (0..<6).map { _ in (0..<37).map { _ in (g.normal() * 20 + 50) } }
             out.append([3, 3, 1, 7, 7, 7, -2, 0, 12.5, 3])
             out.append([5, 5, 5, 5])
@@ -80,7 +81,7 @@ extension MonitoringSerialized {
                     }
                 }
             }
-            var g = SplitMix(seed: 9)
+            var g = SeededRandom(seed: 9)
             var aggregates: [[String: Any]] = [], aggregated: [Double] = []
             for k in 0..<50 {
                 let n = 2 + k % 9

@@ -1,4 +1,5 @@
-/// SplitMix64: small, fast and the same on every platform, so a seed always gives the same demo data.
+/// SplitMix64: small, fast and the same on every platform, so a seed always gives the same data
+/// (the demo city, the monitoring demo, Monte Carlo and Sobol draws).
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -17,6 +18,18 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         var copy = SeededRandom(seed: state ^ (salt &* 0xD6E8_FEB8_6659_FD93))
         _ = copy.next()
         return copy
+    }
+
+    /// An independent stream for item `salt` of a seeded run.
+    public static func stream(_ seed: UInt64, _ salt: UInt64) -> SeededRandom { SeededRandom(seed: seed).fork(salt) }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A standard normal draw (Box–Muller).
+    public mutating func normal() -> Double {
+        let u = max(unit(), 1e-300), v = unit()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 
     public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
@@ -58,7 +71,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 import Foundation
 
 extension String {
-    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+    public func leftPadded(_ width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }
