@@ -122,12 +122,12 @@ public final class Store: Sendable {
     /// Runs `body` in one transaction: everything it writes lands together or not at all.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> T) async throws -> T {
         try await fluent.transaction { db in
-            try await body(Repositories(db: db as! any SQLDatabase, dialect: self.url))
+            try await body(Repositories(db: db as! any SQLDatabase))
         }
     }
 
     /// Repositories outside a transaction (each statement commits on its own).
-    public var repositories: Repositories { Repositories(db: sql, dialect: url) }
+    public var repositories: Repositories { Repositories(db: sql) }
 
     static func describe(_ error: any Error) -> String {
         let text = String(reflecting: error)
@@ -138,7 +138,6 @@ public final class Store: Sendable {
 /// The tables as typed access. Works on the store itself or inside a transaction.
 public struct Repositories: Sendable {
     public let db: any SQLDatabase
-    let dialect: DatabaseURL
 
     public var regions: RegionRepository { .init(db: db) }
     public var departments: DepartmentRepository { .init(db: db) }
