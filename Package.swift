@@ -48,13 +48,15 @@ let package = Package(
         .target(name: "XinyongMonitoring", dependencies: ["XinyongModel"], resources: [.copy("Resources")]),
         // Monitoring use cases over the store: imports, demo data, cached monthly results.
         .target(name: "XinyongMonitoringService", dependencies: ["XinyongMonitoring", "XinyongStore"]),
+        // What the public sees: search, profiles, listings, lists, signed credit reports and their verification.
+        .target(name: "XinyongPublication", dependencies: ["XinyongModel", "XinyongStore"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService",
+                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -67,6 +69,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
+                "XinyongPublication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,9 +9,9 @@ public struct RecordRepository: Sendable {
         "decision_date", "legal_basis", "publicity_start", "publicity_end", "repair_eligible_from", "submission_due",
         "status", "code_check_failed", "fields", "version",
     ]
-    private static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM credit_records")
+    static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM credit_records")
 
-    private struct Row: Codable {
+    struct Row: Codable {
         let subject_id, id, record_type: String
         let catalog_version: Int
         let department_id, region_code, document_no: String
@@ -137,7 +137,7 @@ public struct RecordRepository: Sendable {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.record_type, $0.n) })
     }
 
-    private static func record(_ r: Row) throws -> CreditRecord {
+    static func record(_ r: Row) throws -> CreditRecord {
         func date(_ text: String?, _ column: String) throws -> CivilDate? {
             guard let text else { return nil }
             guard let d = CivilDate(text) else { throw StoredDataError(description: "record \(r.id): \(column) '\(text)' is not a date") }

@@ -17,7 +17,7 @@ enum Fixture {
         let options = DemoGenerator.Options(subjects: 1_500, seed: 7, asOf: .today(), recordScale: 2)
         let key = SymmetricKey(size: .bits256)
         _ = try await DemoGenerator(options: options, personKey: key).run(into: store)
-        return try await Platform.load(store: store, personKey: key)
+        return try await Platform.load(store: store, personKey: key, reportKey: .init())
     }
 
     /// A subject with a public penalty, found through SQL so the test does not depend on one seed's luck.
