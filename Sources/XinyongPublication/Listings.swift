@@ -35,12 +35,16 @@ public struct ListingFilter: Sendable, Equatable {
 /// Bad listing or search parameters, named so that the visitor can fix them.
 public struct PublicQueryError: Error, Equatable, CustomStringConvertible {
     public let parameter: String
+    /// For the API (English, like every problem detail).
     public let reason: String
+    /// For the public pages (Chinese).
+    public let message: String
     public var description: String { "\(parameter): \(reason)" }
 
-    public init(parameter: String, reason: String) {
+    public init(parameter: String, reason: String, message: String) {
         self.parameter = parameter
         self.reason = reason
+        self.message = message
     }
 }
 
@@ -79,16 +83,17 @@ extension PublicSite {
 
     func validate(_ filter: ListingFilter) throws {
         if let region = filter.regionCode, regions.chain(region).first?.code != region {
-            throw PublicQueryError(parameter: "region", reason: "\(region.prefix(20)) is not a region code of the directory")
+            throw PublicQueryError(parameter: "region", reason: "\(region.prefix(20)) is not a region code of the directory", message: "地区代码有误")
         }
         if let from = filter.decidedFrom, let to = filter.decidedTo, from > to {
-            throw PublicQueryError(parameter: "from", reason: "\(from) is after the end date \(to)")
+            throw PublicQueryError(parameter: "from", reason: "\(from) is after the end date \(to)", message: "起始日期 \(from) 晚于截止日期 \(to)")
         }
         guard (1...100).contains(filter.pageSize) else {
-            throw PublicQueryError(parameter: "size", reason: "a page holds 1 to 100 entries")
+            throw PublicQueryError(parameter: "size", reason: "a page holds 1 to 100 entries", message: "每页条数应为 1 至 100")
         }
         guard filter.page >= 1, filter.page * filter.pageSize <= ListingFilter.deepestRecord else {
-            throw PublicQueryError(parameter: "page", reason: "pages run from 1 to \(ListingFilter.deepestRecord / filter.pageSize); narrow the filters to see older records")
+            throw PublicQueryError(parameter: "page", reason: "pages run from 1 to \(ListingFilter.deepestRecord / filter.pageSize); narrow the filters to see older records",
+                                   message: "页码应为 1 至 \(ListingFilter.deepestRecord / filter.pageSize)；查看更早的信息请按部门、地区或日期筛选")
         }
     }
 }

@@ -67,7 +67,8 @@ extension PublicSite {
         case .malformed(let reason):
             return ReportCheck(outcome: .malformed(reason), issued: nil, report: nil)
         case .altered(let reason):
-            return ReportCheck(outcome: .altered(reason), issued: nil, report: nil)
+            // Show what the document claims (its number, its subject) beside the verdict.
+            return ReportCheck(outcome: .altered(reason), issued: nil, report: try? SignedCreditReport.decode(document).report)
         case .genuine(let report):
             guard let issued = try await store.repositories.reports.find(number: report.number) else {
                 return ReportCheck(outcome: .signedButUnknownNumber, issued: nil, report: report)

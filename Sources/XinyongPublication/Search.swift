@@ -55,7 +55,8 @@ extension PublicSite {
         let match = try Self.match(for: request.text)
         try validate(ListingFilter(regionCode: request.regionCode, page: request.page, pageSize: request.pageSize))
         guard request.page * request.pageSize <= SearchResults.cap + request.pageSize else {
-            throw PublicQueryError(parameter: "page", reason: "only the first \(SearchResults.cap) matches are ranked; narrow the query")
+            throw PublicQueryError(parameter: "page", reason: "only the first \(SearchResults.cap) matches are ranked; narrow the query",
+                                   message: "仅显示最相关的 \(SearchResults.cap) 个结果，请输入更完整的名称")
         }
         let query = SubjectQuery(
             match: match, regionCodes: request.regionCode.map(regionAndBelow) ?? [], kind: request.kind,
@@ -79,17 +80,18 @@ extension PublicSite {
     static func match(for text: String) throws -> SubjectQuery.Match {
         let trimmed = SocialCreditCode.normalize(String(text.prefix(SearchText.maximumQueryLength * 4)))
         if text.count > SearchText.maximumQueryLength * 4 || trimmed.count > SearchText.maximumQueryLength {
-            throw PublicQueryError(parameter: "q", reason: "at most \(SearchText.maximumQueryLength) characters")
+            throw PublicQueryError(parameter: "q", reason: "at most \(SearchText.maximumQueryLength) characters", message: "查询内容不能超过 \(SearchText.maximumQueryLength) 个字")
         }
         if !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), trimmed.contains(where: \.isNumber) {
             guard trimmed.count >= 2, trimmed.count <= 18 else {
-                throw PublicQueryError(parameter: "q", reason: "a code prefix has 2 to 18 characters")
+                throw PublicQueryError(parameter: "q", reason: "a code prefix has 2 to 18 characters", message: "代码查询请输入 2 至 18 位")
             }
             return .codePrefix(trimmed)
         }
         let terms = Array(SearchText.terms(trimmed).prefix(8))
         guard terms.contains(where: { $0.count >= SearchText.minimumQueryLength }) else {
-            throw PublicQueryError(parameter: "q", reason: "enter at least \(SearchText.minimumQueryLength) characters of a name, or the start of a code")
+            throw PublicQueryError(parameter: "q", reason: "enter at least \(SearchText.minimumQueryLength) characters of a name, or the start of a code",
+                                   message: "请输入名称中至少 \(SearchText.minimumQueryLength) 个字，或代码的开头部分")
         }
         return .name(terms)
     }

@@ -110,3 +110,21 @@ extension SubjectRepository {
             .replacingOccurrences(of: "_", with: "\\_")
     }
 }
+
+extension SubjectRepository {
+    /// Organisations picked at random positions of the id order, for benchmarks.
+    public func sampleOrganisations(_ count: Int, using random: inout SeededRandom) async throws -> [Subject] {
+        let total = try await db.count("SELECT COUNT(*) AS n FROM subjects WHERE kind <> 'natural_person'")
+        guard total > 0 else { return [] }
+        var subjects: [Subject] = []
+        for _ in 0..<count {
+            let offset = Int(random.next() % UInt64(total))
+            if let row = try await db.raw("""
+                \(Self.select) WHERE kind <> 'natural_person' ORDER BY id LIMIT 1 OFFSET \(unsafeRaw: String(offset))
+                """).first(decoding: Row.self) {
+                subjects.append(try Self.subject(row))
+            }
+        }
+        return subjects
+    }
+}

@@ -23,12 +23,29 @@ struct MessageView {
     let title, heading, detail, input: String
 }
 
-/// Query parameters as the public pages read them: trimmed, absent when empty, and checked.
+/// Query parameters as the public pages read them: form-decoded (a browser sends a typed space as
+/// `+`), trimmed, absent when empty, and checked. A value that is not valid percent-encoded UTF-8 is absent.
 struct PublicQuery {
     let request: Request
+    private let values: [String: String]
+
+    init(request: Request) {
+        self.request = request
+        var values: [String: String] = [:]
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.formDecoded(parts[0]), values[name] == nil else { continue }
+            values[name] = parts.count > 1 ? Self.formDecoded(parts[1]) : ""
+        }
+        self.values = values
+    }
+
+    private static func formDecoded(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
 
     func text(_ name: String) -> String? {
-        guard let value = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = values[name] else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }
@@ -36,7 +53,7 @@ struct PublicQuery {
     func int(_ name: String, default value: Int) throws -> Int {
         guard let text = text(name) else { return value }
         guard let number = Int(text.prefix(9)), text.count <= 9 else {
-            throw PublicQueryError(parameter: name, reason: "'\(text.prefix(20))' is not a whole number")
+            throw PublicQueryError(parameter: name, reason: "'\(text.prefix(20))' is not a whole number", message: "参数 \(name) 应为整数")
         }
         return number
     }
@@ -44,7 +61,7 @@ struct PublicQuery {
     func date(_ name: String) throws -> CivilDate? {
         guard let text = text(name) else { return nil }
         guard let date = CivilDate(String(text.prefix(20))) else {
-            throw PublicQueryError(parameter: name, reason: "'\(text.prefix(20))' is not a date YYYY-MM-DD")
+            throw PublicQueryError(parameter: name, reason: "'\(text.prefix(20))' is not a date YYYY-MM-DD", message: "日期应为 年-月-日，例如 2026-01-31")
         }
         return date
     }

@@ -54,7 +54,7 @@ struct PublicityRoutes {
             let listing = try await load(try query.listingFilter())
             view.show(listing, query: query)
         } catch let error as PublicQueryError {
-            view.error = error.reason
+            view.error = error.message
             return try platform.html("listing", view, status: .badRequest)
         }
         return try platform.html("listing", view)

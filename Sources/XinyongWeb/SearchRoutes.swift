@@ -18,14 +18,15 @@ struct SearchRoutes {
         var kind: SubjectKind?
         if let value = query.text("kind") {
             guard let parsed = SubjectKind(rawValue: value), parsed != .naturalPerson else {
-                throw PublicQueryError(parameter: "kind", reason: "'\(value.prefix(30))' is not one of \(SubjectKind.allCases.filter { $0 != .naturalPerson }.map(\.rawValue).joined(separator: ", "))")
+                throw PublicQueryError(parameter: "kind", reason: "'\(value.prefix(30))' is not one of \(SubjectKind.allCases.filter { $0 != .naturalPerson }.map(\.rawValue).joined(separator: ", "))",
+                                       message: "主体类型有误")
             }
             kind = parsed
         }
         var list: CreditList?
         if let value = query.text("list") {
             guard let parsed = CreditList(rawValue: value) else {
-                throw PublicQueryError(parameter: "list", reason: "'\(value.prefix(30))' is not one of red, black, watch")
+                throw PublicQueryError(parameter: "list", reason: "'\(value.prefix(30))' is not one of red, black, watch", message: "名单应为红名单、黑名单或重点关注名单")
             }
             list = parsed
         }
@@ -39,9 +40,11 @@ struct SearchRoutes {
         do {
             if let search = try searchRequest(query) {
                 view.show(try await platform.site.search(search), query: query, regions: platform.site)
+            } else if ["region", "kind", "list"].contains(where: { query.text($0) != nil }) {
+                view.error = "请输入企业名称（至少两个字）或统一社会信用代码的开头，再按地区、类型或名单筛选；名单全貌见红名单、黑名单页面。"
             }
         } catch let error as PublicQueryError {
-            view.error = error.reason
+            view.error = error.message
             return try platform.html("search", view, status: .badRequest)
         }
         return try platform.html("search", view)
@@ -51,7 +54,7 @@ struct SearchRoutes {
         let query = PublicQuery(request: request)
         do {
             guard let search = try searchRequest(query) else {
-                throw PublicQueryError(parameter: "q", reason: "required: a name fragment or the start of a code")
+                throw PublicQueryError(parameter: "q", reason: "required: a name fragment or the start of a code", message: "请输入名称或代码")
             }
             let results = try await platform.site.search(search)
             return try JSONBody.response(SearchBody(results, site: platform.site))
