@@ -67,15 +67,19 @@ extension SubjectRepository {
         switch query.match {
         case .name(let terms):
             let indexed = terms.filter { $0.count >= SearchText.minimumQueryLength }
-            sql += "JOIN subject_search ss ON ss.subject_id = s.id WHERE "
             if sqlite {
+                // Driven from the FTS index, so that LIMIT stops the scan after enough matches.
                 let phrases = indexed.map { "\"" + SearchText.bigrams($0).joined(separator: " ") + "\"" }.joined(separator: " AND ")
                 sql += """
-                    ss.rowid IN (SELECT rowid FROM subject_search_fts WHERE subject_search_fts MATCH \(bind: phrases))
+                    JOIN subject_search ss ON ss.subject_id = s.id JOIN subject_search_fts ON subject_search_fts.rowid = ss.rowid
+                    WHERE subject_search_fts MATCH \(bind: phrases)
                     """
             } else {
                 let grams = indexed.flatMap(SearchText.bigrams).joined(separator: " ")
-                sql += "string_to_array(ss.grams, ' ') @> string_to_array(\(bind: grams), ' ')"
+                sql += """
+                    JOIN subject_search ss ON ss.subject_id = s.id
+                    WHERE string_to_array(ss.grams, ' ') @> string_to_array(\(bind: grams), ' ')
+                    """
             }
             for term in terms {
                 sql += " AND ss.names LIKE \(bind: "%" + likeEscaped(term) + "%") ESCAPE '\\'"
