@@ -128,19 +128,22 @@ extension SubjectRepository {
 }
 
 extension SubjectRepository {
-    /// Organisations picked at random positions of the id order, for benchmarks.
+    /// Organisations picked at random, for benchmarks. SQLite picks by rowid of the search index (a
+    /// lookup each); PostgreSQL by offset in its primary key (an index-only scan each).
     public func sampleOrganisations(_ count: Int, using random: inout SeededRandom) async throws -> [Subject] {
-        let total = try await db.count("SELECT COUNT(*) AS n FROM subjects WHERE kind <> 'natural_person'")
+        struct IDRow: Decodable { let subject_id: String }
+        let sqlite = db.dialect.name == "sqlite"
+        let total = try await db.count(sqlite ? "SELECT COALESCE(MAX(rowid), 0) AS n FROM subject_search" : "SELECT COUNT(*) AS n FROM subject_search")
         guard total > 0 else { return [] }
-        var subjects: [Subject] = []
+        var ids: [String] = []
         for _ in 0..<count {
-            let offset = Int(random.next() % UInt64(total))
-            if let row = try await db.raw("""
-                \(Self.select) WHERE kind <> 'natural_person' ORDER BY id LIMIT 1 OFFSET \(unsafeRaw: String(offset))
-                """).first(decoding: Row.self) {
-                subjects.append(try Self.subject(row))
-            }
+            let position = Int(random.next() % UInt64(total))
+            let query: SQLQueryString = sqlite
+                ? "SELECT subject_id FROM subject_search WHERE rowid > \(unsafeRaw: String(position)) ORDER BY rowid LIMIT 1"
+                : "SELECT subject_id FROM subject_search ORDER BY subject_id LIMIT 1 OFFSET \(unsafeRaw: String(position))"
+            if let row = try await db.raw(query).first(decoding: IDRow.self) { ids.append(row.subject_id) }
         }
-        return subjects
+        let subjects = try await find(ids: ids)
+        return ids.compactMap { subjects[$0] }
     }
 }
