@@ -48,13 +48,15 @@ let package = Package(
         .target(name: "XinyongMonitoring", dependencies: ["XinyongModel"], resources: [.copy("Resources")]),
         // Monitoring use cases over the store: imports, demo data, cached monthly results.
         .target(name: "XinyongMonitoringService", dependencies: ["XinyongMonitoring", "XinyongStore"]),
+        // Joint rewards and punishments: checks before handling, name matching, feedback, the office's rates.
+        .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService",
+                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongJoint",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -66,7 +68,7 @@ let package = Package(
         .target(
             name: "XinyongCLI",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
+                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService", "XinyongJoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -87,6 +89,10 @@ let package = Package(
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
+        .testTarget(
+            name: "XinyongJointTests",
+            dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDemo", "XinyongTestSupport"],
+            resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -166,6 +166,7 @@ public struct SubjectRepository: Sendable {
              s.legacyRegistrationNumber?.value, s.person?.idHash, s.person?.maskedID, s.regionCode, s.status.rawValue,
              s.registeredOn?.description, s.legalRepresentative, now, now]
         })
+        try await NameIndex(db: db).add(subjects)
         try await AuditLog(db: db).append(actor, action: "create", entity: "subjects",
                                           entityID: subjects.count == 1 ? subjects[0].id : nil,
                                           detail: ["rows": "\(subjects.count)"])
