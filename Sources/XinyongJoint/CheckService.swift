@@ -20,6 +20,7 @@ public final class JointService: Sendable {
         var recordTypeNames: [String: String] = [:]
         var departments: [String: Department] = [:]
         var threshold: (value: Double, read: ContinuousClock.Instant)?
+        var latestChange: (value: ChangeFeed.Latest?, read: ContinuousClock.Instant)?
     }
 
     public init(store: Store, personKey: SymmetricKey? = nil, regions: RegionNames = .shipped) {
@@ -61,6 +62,15 @@ public final class JointService: Sendable {
         let value = text.flatMap(Double.init) ?? NameMatcher.defaultThreshold
         cache.withLock { $0.threshold = (value, .now) }
         return value
+    }
+
+    /// The change feed's newest entry, re-read at most every half second. An answer read after it
+    /// reflects at least every change up to it, so it is a truthful lower bound of the data's freshness.
+    func latestChange() async throws -> ChangeFeed.Latest? {
+        if let cached = cache.withLock({ $0.latestChange }), ContinuousClock.now - cached.read < .milliseconds(500) { return cached.value }
+        let latest = try await store.repositories.changes.latest()
+        cache.withLock { $0.latestChange = (latest, .now) }
+        return latest
     }
 
     public func setThreshold(_ value: Double, by actor: Actor) async throws {
@@ -139,8 +149,9 @@ public final class JointService: Sendable {
             answer.match.subject = .init(
                 id: s.id, code: s.code?.value ?? s.legacyRegistrationNumber?.value, maskedId: s.person?.maskedID,
                 name: s.displayName, kind: s.kind.rawValue, regionCode: s.regionCode, status: s.status.rawValue)
-            answer.freshness = .init(asOf: now, subjectRecordsUpdatedAt: view.recordsUpdatedAt, latestChangeAt: view.latestChangeAt,
-                                     latestChangeSeq: view.latestChangeSeq)
+            let latest = try await latestChange()
+            answer.freshness = .init(asOf: now, subjectRecordsUpdatedAt: view.recordsUpdatedAt, latestChangeAt: latest?.at,
+                                     latestChangeSeq: latest?.seq)
             let active = view.memberships.filter { $0.membership.isActive(on: today) }
             let names = try await departments(active.map(\.membership.departmentID))
             let typeNames = cache.withLock { $0.recordTypeNames }
@@ -168,11 +179,11 @@ public final class JointService: Sendable {
         } else {
             answer.result = answer.match.candidates.isEmpty ? "no_match" : "candidates"
             // Even without a subject the department learns how current the data it was compared with is.
-            if let latest = try await store.repositories.changes.latest() {
+            if let latest = try await latestChange() {
                 answer.freshness = .init(asOf: now, subjectRecordsUpdatedAt: nil, latestChangeAt: latest.at, latestChangeSeq: latest.seq)
             }
         }
-        let text = String(decoding: try CheckAnswer.encoder.encode(answer), as: UTF8.self)
+        let text = answer.json
         try await log.record(CheckEntry(
             id: id, departmentID: department.id, regionCode: department.regionCode, askedBy: request.askedBy, scenario: scenario.code,
             matter: request.matter, queryKind: answer.query.kind, query: answer.query.value, subjectID: answer.match.subject?.id,

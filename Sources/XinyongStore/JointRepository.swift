@@ -256,9 +256,6 @@ public struct CheckSubjectView: Sendable {
     public let memberships: [StoredMembership]
     /// Latest write to any of the subject's records.
     public let recordsUpdatedAt: String?
-    /// The change feed's latest entry: how far the platform's data goes.
-    public let latestChangeSeq: Int?
-    public let latestChangeAt: String?
 }
 
 extension CheckRepository {
@@ -270,8 +267,6 @@ extension CheckRepository {
         let region_code, status: String
         let registered_on: String?
         let records_updated_at: String?
-        let latest_seq: Int?
-        let latest_at: String?
         let record_id, list, record_type, department_id, source_category, document_no, legal_basis, start_date, end_date: String?
     }
 
@@ -283,8 +278,6 @@ extension CheckRepository {
             SELECT s.id, s.kind, s.name, s.former_names, s.code, s.code_check_failed, s.legacy_reg_no, s.person_id_masked,
             s.region_code, s.status, s.registered_on,
             (SELECT MAX(r.updated_at) FROM credit_records r WHERE r.subject_id = s.id) AS records_updated_at,
-            (SELECT MAX(c.seq) FROM changes c) AS latest_seq,
-            (SELECT c2.at FROM changes c2 ORDER BY c2.seq DESC LIMIT 1) AS latest_at,
             m.record_id, m.list, m.record_type, m.department_id, m.source_category, m.document_no, m.legal_basis,
             m.start_date, m.end_date
             FROM subjects s LEFT JOIN list_memberships m ON m.subject_id = s.id AND m.state = 'listed'
@@ -311,8 +304,7 @@ extension CheckRepository {
                 source_category: r.source_category ?? "", document_no: r.document_no ?? "", legal_basis: r.legal_basis ?? "",
                 start_date: start, end_date: end, state: "listed", ended_on: nil, ended_reason: nil))
         }
-        return CheckSubjectView(subject: subject, memberships: memberships, recordsUpdatedAt: first.records_updated_at,
-                                latestChangeSeq: first.latest_seq, latestChangeAt: first.latest_at)
+        return CheckSubjectView(subject: subject, memberships: memberships, recordsUpdatedAt: first.records_updated_at)
     }
 }
 

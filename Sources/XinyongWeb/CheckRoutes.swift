@@ -11,6 +11,9 @@ import XinyongStore
 struct CheckRoutes {
     let platform: Platform
     let service: JointService
+    /// Department systems check at high rates with the same key: a key found valid is trusted for a few
+    /// seconds, so that a check is one database read, not two. A revoked key stops working within that time.
+    let keys = KeyCache(seconds: 5)
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/v1/ping") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong"))) }
@@ -232,10 +235,13 @@ struct CheckRoutes {
             throw Problem(.unauthorized, type: "missing-key", title: "API key required",
                           detail: "send the department's API key as 'Authorization: Bearer xy_…'")
         }
-        guard let key = try await AccessKeys.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), store: platform.store) else {
+        let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        if let key = keys.valid(secret) { return key }
+        guard let key = try await AccessKeys.authenticate(secret, store: platform.store) else {
             throw Problem(.unauthorized, type: "invalid-key", title: "Unknown or revoked API key",
                           detail: "this API key is unknown or has been revoked; ask the credit office for a new one")
         }
+        keys.remember(secret, key)
         return key
     }
 
@@ -401,6 +407,31 @@ extension String {
     var snakeCased: String {
         reduce(into: "") { out, c in
             if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+    }
+}
+
+/// API keys recently found valid, by a digest of their secret.
+final class KeyCache: @unchecked Sendable {
+    private var entries: [String: (key: ApiKey, until: ContinuousClock.Instant)] = [:]
+    private let lock = NSLock()
+    private let lifetime: Duration
+
+    init(seconds: Int) { lifetime = .seconds(seconds) }
+
+    func valid(_ secret: String) -> ApiKey? {
+        let digest = AccessKeys.hash(secret)
+        return lock.withLock {
+            guard let entry = entries[digest], ContinuousClock.now < entry.until else { return nil }
+            return entry.key
+        }
+    }
+
+    func remember(_ secret: String, _ key: ApiKey) {
+        let digest = AccessKeys.hash(secret)
+        lock.withLock {
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[digest] = (key, ContinuousClock.now + lifetime)
         }
     }
 }

@@ -176,6 +176,12 @@ struct JointHarness {
             let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))
             #expect(stored.subject_id == code && stored.result == "hit" && stored.asked_by == "test-key" && stored.matter == "test matter")
             #expect(stored.answer == answer.encoded)
+            // The hand-written answer is the document the Codable form describes.
+            let written = try JSONSerialization.jsonObject(with: Data(answer.encoded.utf8)) as? NSDictionary
+            let encoded = try JSONSerialization.jsonObject(with: CheckAnswer.encoder.encode(answer)) as? NSDictionary
+            #expect(written != nil && written == encoded)
+            let decoded = try CheckAnswer.decoder.decode(CheckAnswer.self, from: Data(answer.encoded.utf8))
+            #expect(decoded.measures.map(\.id) == ["jd-subsidies"] && decoded.checkId == answer.checkId)
             #expect(try await store.repositories.audit.entries(entity: "checks").contains { $0.action == "check" && $0.entity_id == answer.checkId })
 
             let id = answer.checkId
