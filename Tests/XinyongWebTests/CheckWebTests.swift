@@ -89,6 +89,12 @@ import XinyongStore
                 let byMeasure = try #require(report["by_measure"] as? [[String: Any]])
                 #expect(byMeasure.contains { $0["key"] as? String == "jd-bidding" && ($0["applied"] as? Int ?? 0) >= 1 })
             }
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                let paths = try #require(try object(response.body)["paths"] as? [String: Any])
+                for path in ["/api/v1/checks", "/api/v1/checks/{id}/feedback", "/api/v1/admin/name-overrides", "/api/v1/admin/checks/report"] {
+                    #expect(paths[path] != nil, "openapi.json does not describe \(path)")
+                }
+            }
             try await client.execute(uri: "/office/checks", method: .get) { response in
                 #expect(response.status == .ok)
                 let html = String(buffer: response.body)
