@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "XinyongMonitoring", dependencies: ["XinyongModel"], resources: [.copy("Resources")]),
         // Monitoring use cases over the store: imports, demo data, cached monthly results.
         .target(name: "XinyongMonitoringService", dependencies: ["XinyongMonitoring", "XinyongStore"]),
+        // What the public sees: search, profiles, listings, lists, signed credit reports and their verification.
+        .target(name: "XinyongPublication", dependencies: ["XinyongModel", "XinyongStore"]),
         // Joint rewards and punishments: checks before handling, name matching, feedback, the office's rates.
         .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "XinyongWeb",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongJoint",
+                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication", "XinyongJoint",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -68,7 +70,8 @@ let package = Package(
         .target(
             name: "XinyongCLI",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService", "XinyongJoint",
+                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
+                "XinyongPublication", "XinyongJoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -89,6 +92,7 @@ let package = Package(
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongJointTests",
             dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDemo", "XinyongTestSupport"],

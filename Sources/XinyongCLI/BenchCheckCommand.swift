@@ -68,7 +68,8 @@ struct BenchCheckCommand: AsyncParsableCommand {
             log("\(subjectCount) subjects, \(recordCount) records; \(codes.listed.count) listed and \(codes.other.count) other codes sampled in \(format((clock.now - t).seconds)) s")
             guard !codes.listed.isEmpty || !codes.other.isEmpty else { throw Failure("no subject with a code to check") }
 
-            let platform = try await Platform.load(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory))
+            let platform = try await Platform.load(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
+                                                   reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory))
             let chosenPort = port == 0 ? try freePort() : port
             var logger = LogSetup.logger("xinyong.bench")
             logger.logLevel = .critical
@@ -159,21 +160,6 @@ struct BenchCheckCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Failure("the in-process server did not start on port \(port)")
-    }
-
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw Failure("cannot find a free port; give one with --port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private func format(_ x: Double) -> String { String(format: "%.2f", x) }

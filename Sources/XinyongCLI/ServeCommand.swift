@@ -33,7 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
                 let summary = try await fillDemo(store: store, settings: settings, options: .init())
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
             }
-            let platform = try await Platform.load(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory))
+            let platform = try await Platform.load(
+                store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
+                reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory))
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
             // Records whose publicity ended are announced on the change feed at start and every hour after.
             Task.detached {

@@ -21,21 +21,32 @@ extension Store {
 /// be matched to their earlier records, so it belongs in the backup with the database.
 public enum PersonKeyFile {
     public static func load(dataDirectory: String) throws -> SymmetricKey {
-        let url = URL(fileURLWithPath: dataDirectory).appendingPathComponent("person-id.key")
+        SymmetricKey(data: try SecretFile.loadOrCreate(
+            "person-id.key", in: dataDirectory, expected: "32 bytes", isValid: { $0.count == 32 },
+            create: { SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) } }))
+    }
+}
+
+/// A secret kept as a file in the data directory: read if present, else created, owner-readable only.
+enum SecretFile {
+    static func loadOrCreate(
+        _ name: String, in dataDirectory: String, expected: String, isValid: (Data) -> Bool, create: () -> Data
+    ) throws -> Data {
+        let url = URL(fileURLWithPath: dataDirectory).appendingPathComponent(name)
         if let data = try? Data(contentsOf: url) {
-            guard data.count == 32 else {
-                throw Store.Unavailable(description: "DATA_DIR: \(url.path) must hold 32 bytes, it holds \(data.count)")
+            guard isValid(data) else {
+                throw Store.Unavailable(description: "DATA_DIR: \(url.path) must hold \(expected), it holds \(data.count) bytes")
             }
-            return SymmetricKey(data: data)
+            return data
         }
-        let key = SymmetricKey(size: .bits256)
+        let data = create()
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-            try key.withUnsafeBytes { Data($0) }.write(to: url, options: .withoutOverwriting)
+            try data.write(to: url, options: .withoutOverwriting)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
         } catch {
             throw Store.Unavailable(description: "DATA_DIR: cannot create \(url.path): \(error.localizedDescription)")
         }
-        return key
+        return data
     }
 }

@@ -147,9 +147,9 @@ public struct SubjectRepository: Sendable {
         "id", "kind", "name", "former_names", "code", "code_check_failed", "legacy_reg_no", "person_id_hash",
         "person_id_masked", "region_code", "status", "registered_on", "legal_representative",
     ]
-    private static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM subjects")
+    static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM subjects")
 
-    private struct Row: Codable {
+    struct Row: Codable {
         let id, kind, name, former_names: String
         let code: String?
         let code_check_failed: Bool
@@ -166,6 +166,7 @@ public struct SubjectRepository: Sendable {
              s.legacyRegistrationNumber?.value, s.person?.idHash, s.person?.maskedID, s.regionCode, s.status.rawValue,
              s.registeredOn?.description, s.legalRepresentative, now, now]
         })
+        try await indexForSearch(subjects)
         try await NameIndex(db: db).add(subjects)
         try await AuditLog(db: db).append(actor, action: "create", entity: "subjects",
                                           entityID: subjects.count == 1 ? subjects[0].id : nil,
@@ -196,7 +197,7 @@ public struct SubjectRepository: Sendable {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.registered_on.flatMap { CivilDate($0) }) })
     }
 
-    private static func subject(_ r: Row) throws -> Subject {
+    static func subject(_ r: Row) throws -> Subject {
         guard let kind = SubjectKind(rawValue: r.kind), let status = SubjectStatus(rawValue: r.status) else {
             throw StoredDataError(description: "subject \(r.id) has unknown kind \(r.kind) or status \(r.status)")
         }

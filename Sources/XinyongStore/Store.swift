@@ -145,6 +145,8 @@ public struct Repositories: Sendable {
     public var catalog: CatalogRepository { .init(db: db) }
     public var records: RecordRepository { .init(db: db) }
     public var audit: AuditLog { .init(db: db) }
+    public var objections: ObjectionRepository { .init(db: db) }
+    public var reports: ReportRepository { .init(db: db) }
 }
 
 /// Who is writing and why: every write carries one, and it lands in the audit trail.

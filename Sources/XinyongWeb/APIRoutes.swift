@@ -38,8 +38,9 @@ struct APIRoutes {
     @Sendable func subject(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let code = try context.parameters.require("code").removingPercentEncoding ?? ""
         let subject = try await platform.findSubject(code)
-        let (profile, departments) = try await platform.profile(of: subject)
-        return try JSONBody.response(SubjectProfileBody(profile, regions: platform.regions, departments: departments))
+        let (profile, departments, disputed) = try await platform.site.publicProfile(of: subject)
+        return try JSONBody.response(SubjectProfileBody(profile, regions: platform.regions, departments: departments,
+                                                        underObjection: disputed))
     }
 }
 
@@ -107,6 +108,8 @@ struct SubjectProfileBody: Encodable {
         let publicityEnds: String?
         let repairEligibleFrom: String?
         let codeCheckFailed: Bool
+        let underObjection: Bool
+        let lists: [String]
         let fields: [String: String]
     }
 
@@ -119,7 +122,7 @@ struct SubjectProfileBody: Encodable {
     let asOf: String
     let sections: [SectionBody]
 
-    init(_ profile: PublicProfile, regions: RegionDirectory, departments: [String: String]) {
+    init(_ profile: PublicProfile, regions: RegionDirectory, departments: [String: String], underObjection: Set<String>) {
         let s = profile.subject
         let chain = regions.chain(s.regionCode)
         subject = Identity(
@@ -138,7 +141,8 @@ struct SubjectProfileBody: Encodable {
                         department: DepartmentBody(id: r.departmentID, name: departments[r.departmentID] ?? r.departmentID),
                         legalBasis: r.legalBasis, tier: r.tier?.rawValue, publicityEnds: r.schedule.end?.description,
                         repairEligibleFrom: r.schedule.repairEligibleFrom?.description, codeCheckFailed: r.codeCheckFailed,
-                        fields: r.fields)
+                        underObjection: underObjection.contains(r.id),
+                        lists: r.listMembership.map { [$0.list.rawValue] } ?? [], fields: r.fields)
                 })
             })
         }

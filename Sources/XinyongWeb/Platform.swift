@@ -8,6 +8,7 @@ import Prometheus
 import XinyongExchange
 import XinyongJoint
 import XinyongModel
+import XinyongPublication
 import XinyongStore
 
 /// What the web layer needs: the store, the catalogue versions, the region list and the templates.
@@ -17,10 +18,13 @@ public struct Platform: Sendable {
     public let regions: RegionDirectory
     /// The key personal id numbers are hashed with, for records that arrive through the exchange.
     public let personKey: SymmetricKey
+    /// The public website's use cases (search, profiles, listings, signed reports).
+    public let site: PublicSite
     let templates: MustacheLibrary
 
     /// Loads what the pages need once at start: catalogue versions and templates.
-    public static func load(store: Store, personKey: SymmetricKey) async throws -> Platform {
+    /// - Parameter reportKey: the key credit reports are signed with (`ReportKeyFile`).
+    public static func load(store: Store, personKey: SymmetricKey, reportKey: Curve25519.Signing.PrivateKey) async throws -> Platform {
         var catalogs: [Int: Catalog] = [:]
         var version = 1
         while let catalog = try await store.repositories.catalog.version(version) {
@@ -29,7 +33,8 @@ public struct Platform: Sendable {
         }
         let directory = resourcesPath("templates")
         let templates = try await MustacheLibrary(directory: directory)
-        return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, templates: templates)
+        let site = PublicSite(store: store, catalogs: catalogs, regions: .shipped, reportKey: reportKey)
+        return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, site: site, templates: templates)
     }
 
     /// The newest catalogue version: what new submissions are judged by.
@@ -67,14 +72,6 @@ public struct Platform: Sendable {
             return subject
         }
     }
-
-    func profile(of subject: Subject, on date: CivilDate = .today()) async throws -> (PublicProfile, [String: String]) {
-        let records = try await store.repositories.records.publicForSubject(subject.id, on: date)
-        let profile = PublicProfile(subject: subject, records: records, catalog: { catalogs[$0] }, on: date)
-        let ids = Set(profile.sections.flatMap { $0.groups.flatMap { $0.records.map(\.departmentID) } })
-        let names = try await store.repositories.departments.names(Array(ids))
-        return (profile, names)
-    }
 }
 
 /// Prometheus registry for `/metrics`. swift-metrics allows one bootstrap per process, hence a global.
@@ -103,6 +100,9 @@ public func buildRouter(platform: Platform) -> Router<BasicRequestContext> {
     router.middlewares.add(LogRequestsMiddleware(.debug))
     APIRoutes(platform: platform).register(on: router)
     SiteRoutes(platform: platform).register(on: router)
+    SearchRoutes(platform: platform).register(on: router)
+    PublicityRoutes(platform: platform).register(on: router)
+    ReportRoutes(platform: platform).register(on: router)
     MonitoringRoutes(platform: platform).register(on: router)
     CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: router)
     if let catalog = platform.currentCatalog {

@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 import XinyongModel
+import XinyongPublication
 import XinyongStore
 
-/// The server-rendered public site: home page and subject pages. Mustache escapes every value.
+/// The server-rendered public site: home page and subject profiles. Mustache escapes every value.
 struct SiteRoutes {
     let platform: Platform
 
@@ -31,22 +32,24 @@ struct SiteRoutes {
             examples.append(SubjectLink(code: code.value, name: subject.displayName,
                                         reason: catalog?.recordType(type)?.name ?? type))
         }
-        return try page("home", HomeView(
+        return try platform.html("home", HomeView(
             title: "信用郴州 · 公共信用信息平台",
             examples: examples,
             recordTypes: (catalog?.recordTypes ?? []).map { TypeLink(name: $0.name, nameEn: $0.nameEn, legalBasis: $0.legalBasis) },
             today: CivilDate.today().description))
     }
 
-    /// The home page's form: send the user to the subject's page, or explain what is wrong with the code.
+    /// The header's box: a whole code goes straight to its subject, anything else to the search.
     @Sendable func lookup(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let input = request.uri.queryParameters["code"].map(String.init) ?? ""
-        if LegacyRegistrationNumber(input) == nil, case .invalid(let reason) = SocialCreditCode.verify(input) {
-            return try page("message", MessageView(title: "代码有误", heading: "无法识别的代码", detail: reason.description,
-                                                  input: String(input.prefix(100))), status: .badRequest)
+        let query = PublicQuery(request: request)
+        let input = query.text("q") ?? query.text("code") ?? ""
+        if LegacyRegistrationNumber(input) != nil || SocialCreditCode.verify(input).code != nil {
+            return Response(status: .seeOther, headers: [.location: "/subjects/\(SocialCreditCode.normalize(input))"])
         }
-        let normalized = SocialCreditCode.normalize(input)
-        return Response(status: .seeOther, headers: [.location: "/subjects/\(normalized)"])
+        var components = URLComponents()
+        components.path = "/search"
+        components.queryItems = [URLQueryItem(name: "q", value: String(input.prefix(SearchText.maximumQueryLength)))]
+        return Response(status: .seeOther, headers: [.location: components.string ?? "/search"])
     }
 
     @Sendable func subjectPage(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -56,19 +59,12 @@ struct SiteRoutes {
             subject = try await platform.findSubject(code)
         } catch let problem as Problem {
             let heading = problem.status == .notFound ? "未找到该信用主体" : "无法识别的代码"
-            return try page("message", MessageView(title: heading, heading: heading, detail: problem.detail,
-                                                  input: String(code.prefix(100))), status: problem.status)
+            return try platform.message(heading, detail: problem.detail, input: code, status: problem.status)
         }
-        let (profile, departments) = try await platform.profile(of: subject)
-        return try page("subject", SubjectView(profile, regions: platform.regions, departments: departments))
-    }
-
-    private func page(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) throws -> Response {
-        guard let html = platform.templates.render(view, withTemplate: template) else {
-            throw HTTPError(.internalServerError, message: "template \(template) is missing")
-        }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        let document = try await platform.site.profile(of: subject)
+        return try platform.html("subject", ProfileView(
+            document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
+            reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier))
     }
 }
 
@@ -83,71 +79,32 @@ struct HomeView {
     let today: String
 }
 
-struct MessageView {
-    let title, heading, detail, input: String
-}
-
-struct SubjectView {
-    struct Field { let label, value: String }
-    struct Record {
-        let documentNumber, decisionDate, department, legalBasis: String
-        let tier: String?
-        let publicityEnds: String?
-        let repairEligibleFrom: String?
-        let negative: Bool
-        let fields: [Field]
-    }
-    struct Group { let name: String; let legalBasis: String; let records: [Record] }
-    struct Section { let title: String; let groups: [Group] }
-
+/// A profile document as the subject page and the report page lay it out.
+struct ProfileView {
     let title: String
-    let name: String
-    let identifier: String
-    let codeCheckFailed: Bool
-    let kind: String
-    let region: String
-    let status: String
-    let registeredOn: String?
+    let document: ProfileDocument
+    let subject: ProfileDocument.SubjectPart
     let formerNames: String?
-    let asOf: String
-    let sections: [Section]
+    let labels: [ProfileDocument.Label]
+    let lists: [ProfileDocument.Membership]
+    let hasLists: Bool
+    let sections: [ProfileDocument.Section]
     let empty: Bool
+    let asOf: String
+    /// Where "download a credit report" points; nil for natural persons.
+    let reportCode: String?
 
-    /// Fields already shown in their own column, or identifying the subject, are left out of the detail list.
-    private static let shownElsewhere: Set<String> = [
-        "subject_name", "subject_kind", "subject_code", "document_no", "decision_date", "legal_basis", "tier",
-        "source_department", "source_department_code", "authority_code",
-    ]
-
-    init(_ profile: PublicProfile, regions: RegionDirectory, departments: [String: String]) {
-        let s = profile.subject
-        title = "\(s.displayName) · 信用郴州"
-        name = s.displayName
-        identifier = s.displayIdentifier
-        codeCheckFailed = s.codeCheckFailed
-        kind = s.kind.label
-        region = regions.chain(s.regionCode).reversed().map(\.name).joined(separator: " ")
-        status = s.status.label
-        registeredOn = s.registeredOn?.description
-        formerNames = s.formerNames.isEmpty ? nil : s.formerNames.joined(separator: "；")
-        asOf = profile.asOf.description
-        sections = profile.sections.map { section in
-            Section(title: section.section.title, groups: section.groups.map { group in
-                Group(name: group.type.name, legalBasis: group.type.legalBasis, records: group.records.map { r in
-                    Record(
-                        documentNumber: r.documentNumber, decisionDate: r.decisionDate.description,
-                        department: departments[r.departmentID] ?? r.departmentID, legalBasis: r.legalBasis,
-                        tier: r.tier?.label, publicityEnds: r.schedule.end?.description,
-                        repairEligibleFrom: r.schedule.repairEligibleFrom?.description,
-                        negative: group.type.polarity == .negative,
-                        fields: group.type.fields.compactMap { spec in
-                            guard !Self.shownElsewhere.contains(spec.code), let value = r.fields[spec.code], !value.isEmpty
-                            else { return nil }
-                            return Field(label: spec.label, value: value)
-                        })
-                })
-            })
-        }
-        empty = sections.isEmpty
+    init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?) {
+        self.title = title
+        self.document = document
+        subject = document.subject
+        formerNames = document.subject.formerNames.isEmpty ? nil : document.subject.formerNames.joined(separator: "；")
+        labels = document.labels
+        lists = document.lists
+        hasLists = !document.lists.isEmpty
+        sections = document.sections
+        empty = document.sections.isEmpty
+        self.asOf = asOf
+        self.reportCode = reportCode
     }
 }

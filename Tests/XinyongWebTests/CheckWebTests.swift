@@ -213,7 +213,7 @@ import XinyongStore
                                             by: Actor("test", reason: "outage test"))
         }
         let key = try await AccessKeys.issue(department: "431000-tax", name: "tax system", store: store, by: Actor("test", reason: "outage test"))
-        let platform = try await Platform.load(store: store, personKey: SymmetricKey(size: .bits256))
+        let platform = try await Platform.load(store: store, personKey: SymmetricKey(size: .bits256), reportKey: .init())
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         let code = SocialCreditCode.completing("91431002MA4J0099")!.value
         let dropDatabase = drop

@@ -21,7 +21,7 @@ enum MonitoringFixture {
         let service = MonitoringService(store: store, uncertainty: .init(runs: 40), sensitivity: .init(samples: 32, resamples: 30))
         MonitoringServices.register(service)
         try await service.loadDemoIfEmpty(.init(through: Month("2019-03")!))
-        return try await Platform.load(store: store, personKey: SymmetricKey(size: .bits256))
+        return try await Platform.load(store: store, personKey: SymmetricKey(size: .bits256), reportKey: .init())
     }
 
     static func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {

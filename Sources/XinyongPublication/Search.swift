@@ -1,0 +1,134 @@
+import XinyongModel
+import XinyongStore
+
+/// A search as a visitor typed it.
+public struct SearchRequest: Sendable {
+    public var text: String
+    public var regionCode: String?
+    public var kind: SubjectKind?
+    public var list: CreditList?
+    public var page: Int
+    public var pageSize: Int
+
+    public init(text: String, regionCode: String? = nil, kind: SubjectKind? = nil, list: CreditList? = nil,
+                page: Int = 1, pageSize: Int = 20) {
+        self.text = text
+        self.regionCode = regionCode
+        self.kind = kind
+        self.list = list
+        self.page = page
+        self.pageSize = pageSize
+    }
+}
+
+public struct SearchResults: Sendable {
+    public struct Hit: Sendable {
+        public let subject: Subject
+        /// The name that matched: the current one, or a former one.
+        public let matchedName: String
+        public let matchedFormerName: Bool
+        /// `matchedName` (or the code) cut into matching and other parts, for highlighting.
+        public let parts: [(text: String, hit: Bool)]
+        public let lists: Set<CreditList>
+    }
+
+    public let match: SubjectQuery.Match
+    public let hits: [Hit]
+    /// Matches found, counted up to `SearchResults.cap`.
+    public let total: Int
+    /// More subjects match than were ranked; the visitor should narrow the query.
+    public let capped: Bool
+    public let page: Int
+    public let pageSize: Int
+
+    /// How many matches a search ranks. A fragment shared by more names than this (建设, 商贸) is not a
+    /// search anyone pages through; the page says so and asks for a longer name or a filter.
+    public static let cap = 1_000
+
+    public var pageCount: Int { max(1, (total + pageSize - 1) / pageSize) }
+}
+
+extension PublicSite {
+    /// Finds organisations by a fragment of a current or former name, or by the start of a code.
+    /// Ranked: exact name, then names starting with the fragment, current before former names, shorter first.
+    public func search(_ request: SearchRequest, on date: CivilDate = .today()) async throws -> SearchResults {
+        let match = try Self.match(for: request.text)
+        try validate(ListingFilter(regionCode: request.regionCode, page: request.page, pageSize: request.pageSize))
+        guard request.page * request.pageSize <= SearchResults.cap + request.pageSize else {
+            throw PublicQueryError(parameter: "page", reason: "only the first \(SearchResults.cap) matches are ranked; narrow the query",
+                                   message: "仅显示最相关的 \(SearchResults.cap) 个结果，请输入更完整的名称")
+        }
+        let query = SubjectQuery(
+            match: match, regionCodes: request.regionCode.map(regionAndBelow) ?? [], kind: request.kind,
+            list: request.list, date: date, limit: SearchResults.cap + 1)
+        let found = try await store.repositories.subjects.search(query)
+        let ranked = found.prefix(SearchResults.cap).filter { Self.oneNameHoldsAll($0, match: match) }
+            .map { Self.rank($0, match: match) }
+            .sorted { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.hit.subject.name < $1.hit.subject.name }
+            .map(\.hit)
+        let page = Array(ranked.dropFirst((request.page - 1) * request.pageSize).prefix(request.pageSize))
+        let lists = try await store.repositories.records.lists(of: page.map(\.subject.id), on: date)
+        let hits = page.map { hit in
+            SearchResults.Hit(subject: hit.subject, matchedName: hit.matchedName, matchedFormerName: hit.matchedFormerName,
+                              parts: hit.parts, lists: lists[hit.subject.id] ?? [])
+        }
+        return SearchResults(match: match, hits: hits, total: ranked.count, capped: found.count > SearchResults.cap,
+                             page: request.page, pageSize: request.pageSize)
+    }
+
+    /// A code prefix when the text is only Latin letters and digits with at least one digit; else a name.
+    static func match(for text: String) throws -> SubjectQuery.Match {
+        let trimmed = SocialCreditCode.normalize(String(text.prefix(SearchText.maximumQueryLength * 4)))
+        if text.count > SearchText.maximumQueryLength * 4 || trimmed.count > SearchText.maximumQueryLength {
+            throw PublicQueryError(parameter: "q", reason: "at most \(SearchText.maximumQueryLength) characters", message: "查询内容不能超过 \(SearchText.maximumQueryLength) 个字")
+        }
+        if !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), trimmed.contains(where: \.isNumber) {
+            guard trimmed.count >= 2, trimmed.count <= 18 else {
+                throw PublicQueryError(parameter: "q", reason: "a code prefix has 2 to 18 characters", message: "代码查询请输入 2 至 18 位")
+            }
+            return .codePrefix(trimmed)
+        }
+        let terms = Array(SearchText.terms(trimmed).prefix(8))
+        guard terms.contains(where: { $0.count >= SearchText.minimumQueryLength }) else {
+            throw PublicQueryError(parameter: "q", reason: "enter at least \(SearchText.minimumQueryLength) characters of a name, or the start of a code",
+                                   message: "请输入名称中至少 \(SearchText.minimumQueryLength) 个字，或代码的开头部分")
+        }
+        return .name(terms)
+    }
+
+    /// The index matches words anywhere in a subject's names; a hit needs them all in one name.
+    private static func oneNameHoldsAll(_ subject: Subject, match: SubjectQuery.Match) -> Bool {
+        guard case .name(let terms) = match, terms.count > 1 else { return true }
+        return ([subject.name] + subject.formerNames).contains { name in
+            let folded = SearchText.fold(name)
+            return terms.allSatisfy(folded.contains)
+        }
+    }
+
+    private struct Ranked {
+        let subject: Subject
+        let matchedName: String
+        let matchedFormerName: Bool
+        let parts: [(text: String, hit: Bool)]
+    }
+
+    private static func rank(_ subject: Subject, match: SubjectQuery.Match) -> (key: [Int], hit: Ranked) {
+        switch match {
+        case .codePrefix(let prefix):
+            let code = subject.code?.value ?? subject.legacyRegistrationNumber?.value ?? ""
+            let parts: [(text: String, hit: Bool)] = [(String(code.prefix(prefix.count)), true), (String(code.dropFirst(prefix.count)), false)]
+            return ([0, 0, 0], Ranked(subject: subject, matchedName: code, matchedFormerName: false, parts: parts.filter { !$0.text.isEmpty }))
+        case .name(let terms):
+            // The first name (current before former) that holds every word.
+            let names = [subject.name] + subject.formerNames
+            let index = names.firstIndex { name in terms.allSatisfy(SearchText.fold(name).contains) } ?? 0
+            let name = names[index]
+            let foldedName = SearchText.fold(name)
+            let whole = terms.joined()
+            let closeness = foldedName == whole ? 0 : (foldedName.hasPrefix(terms[0]) ? 1 : 2)
+            return ([closeness, index == 0 ? 0 : 1, foldedName.count],
+                    Ranked(subject: subject, matchedName: name, matchedFormerName: index > 0,
+                           parts: SearchText.highlight(name, terms: terms)))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import SQLKit
+import XinyongModel
+
+/// What the public search asks for. Natural persons are never found by it.
+public struct SubjectQuery: Sendable {
+    public enum Match: Sendable, Equatable {
+        /// Folded name fragments (`SearchText.terms`), each of which must occur in one current or
+        /// former name; at least one has two characters or more.
+        case name([String])
+        /// The start of a unified code or legacy registration number, upper-case.
+        case codePrefix(String)
+    }
+
+    public var match: Match
+    /// Regions to keep (a county and everything below it); empty keeps all.
+    public var regionCodes: [String]
+    public var kind: SubjectKind?
+    /// Keep only subjects on this list on `date`.
+    public var list: CreditList?
+    public var date: CivilDate
+    public var limit: Int
+
+    public init(match: Match, regionCodes: [String] = [], kind: SubjectKind? = nil, list: CreditList? = nil,
+                date: CivilDate, limit: Int) {
+        self.match = match
+        self.regionCodes = regionCodes
+        self.kind = kind
+        self.list = list
+        self.date = date
+        self.limit = limit
+    }
+}
+
+extension SubjectRepository {
+    /// Writes the search entries of new subjects (current and former names).
+    func indexForSearch(_ subjects: [Subject]) async throws {
+        let rows: [[any Encodable & Sendable]] = subjects.filter { $0.kind != .naturalPerson }.map { s in
+            let names = [s.name] + s.formerNames
+            return [s.id, SearchText.haystack(of: names), SearchText.grams(of: names)]
+        }
+        try await db.insertRows(into: "subject_search", columns: ["subject_id", "names", "grams"], rows: rows)
+    }
+
+    private struct NamesRow: Decodable { let id, kind, name, former_names: String }
+
+    /// Builds the index for subjects written before it existed (the migration that creates it).
+    func indexAllForSearch() async throws {
+        var after = ""
+        while true {
+            let rows = try await db.raw("""
+                SELECT id, kind, name, former_names FROM subjects WHERE id > \(bind: after) ORDER BY id LIMIT 5000
+                """).all(decoding: NamesRow.self)
+            guard let last = rows.last else { return }
+            let entries: [[any Encodable & Sendable]] = try rows.filter { $0.kind != SubjectKind.naturalPerson.rawValue }.map { r in
+                let names = [r.name] + (try decodeJSON([String].self, r.former_names, column: "former_names"))
+                return [r.id, SearchText.haystack(of: names), SearchText.grams(of: names)]
+            }
+            try await db.insertRows(into: "subject_search", columns: ["subject_id", "names", "grams"], rows: entries)
+            after = last.id
+        }
+    }
+
+    /// Subjects matching `query`, at most `query.limit`, in index order (the caller ranks them).
+    public func search(_ query: SubjectQuery) async throws -> [Subject] {
+        let sqlite = db.dialect.name == "sqlite"
+        var sql = SQLQueryString("SELECT \(unsafeRaw: Self.columns.map { "s.\($0)" }.joined(separator: ", ")) FROM subjects s ")
+        switch query.match {
+        case .name(let terms):
+            let indexed = terms.filter { $0.count >= SearchText.minimumQueryLength }
+            sql += "JOIN subject_search ss ON ss.subject_id = s.id WHERE "
+            if sqlite {
+                let phrases = indexed.map { "\"" + SearchText.bigrams($0).joined(separator: " ") + "\"" }.joined(separator: " AND ")
+                sql += """
+                    ss.rowid IN (SELECT rowid FROM subject_search_fts WHERE subject_search_fts MATCH \(bind: phrases))
+                    """
+            } else {
+                let grams = indexed.flatMap(SearchText.bigrams).joined(separator: " ")
+                sql += "string_to_array(ss.grams, ' ') @> string_to_array(\(bind: grams), ' ')"
+            }
+            for term in terms {
+                sql += " AND ss.names LIKE \(bind: "%" + likeEscaped(term) + "%") ESCAPE '\\'"
+            }
+        case .codePrefix(let prefix):
+            if sqlite {
+                // A range on the code index; codes are ASCII, so U+FFFF sorts after every continuation.
+                sql += "WHERE s.code >= \(bind: prefix) AND s.code < \(bind: prefix + "\u{FFFF}")"
+            } else {
+                sql += "WHERE s.code LIKE \(bind: likeEscaped(prefix) + "%")"
+            }
+        }
+        sql += " AND s.kind <> 'natural_person'"
+        if let kind = query.kind { sql += " AND s.kind = \(bind: kind.rawValue)" }
+        if !query.regionCodes.isEmpty {
+            sql += " AND s.region_code IN (\(binds: query.regionCodes))"
+        }
+        if let list = query.list {
+            let day = query.date.description
+            sql += """
+                 AND EXISTS (SELECT 1 FROM credit_records r WHERE r.subject_id = s.id
+                 AND r.record_type IN (\(unsafeRaw: list.recordTypes.map { "'\($0)'" }.joined(separator: ", ")))
+                 AND r.status = 'active' AND r.publicity_start <= \(bind: day) AND r.publicity_end > \(bind: day))
+                """
+        }
+        sql += " LIMIT \(unsafeRaw: String(query.limit))"
+        return try await db.raw(sql).all(decoding: Row.self).map(Self.subject)
+    }
+
+    private func likeEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}
+
+extension SubjectRepository {
+    /// Organisations picked at random positions of the id order, for benchmarks.
+    public func sampleOrganisations(_ count: Int, using random: inout SeededRandom) async throws -> [Subject] {
+        let total = try await db.count("SELECT COUNT(*) AS n FROM subjects WHERE kind <> 'natural_person'")
+        guard total > 0 else { return [] }
+        var subjects: [Subject] = []
+        for _ in 0..<count {
+            let offset = Int(random.next() % UInt64(total))
+            if let row = try await db.raw("""
+                \(Self.select) WHERE kind <> 'natural_person' ORDER BY id LIMIT 1 OFFSET \(unsafeRaw: String(offset))
+                """).first(decoding: Row.self) {
+                subjects.append(try Self.subject(row))
+            }
+        }
+        return subjects
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Hummingbird
+import XinyongModel
+import XinyongPublication
+
+/// Signed credit reports: issuing (`/reports/{code}`), the published key, and verification by number or
+/// upload (`/verify`, `POST /api/v1/reports/verify`).
+struct ReportRoutes {
+    let platform: Platform
+
+    /// A report JSON is a few hundred kilobytes at most; anything far larger is not one.
+    static let uploadLimit = 4 << 20
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/reports/public-key", use: publicKey)
+        router.get("/reports/issued/{number}", use: issued)
+        router.get("/reports/{code}", use: issue)
+        router.get("/verify", use: verifyForm)
+        router.post("/verify", use: verifyPage)
+        router.post("/api/v1/reports/verify", use: verifyAPI)
+    }
+
+    @Sendable func publicKey(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: ReportKey.published(platform.site.publicKey) + "\n")))
+    }
+
+    @Sendable func issue(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let code = try context.parameters.require("code").removingPercentEncoding ?? ""
+        let subject: Subject
+        do {
+            subject = try await platform.findSubject(code)
+        } catch let problem as Problem {
+            if wantsJSON(request) { throw problem }
+            return try platform.message(problem.status == .notFound ? "未找到该信用主体" : "无法识别的代码",
+                                        detail: problem.detail, input: code, status: problem.status)
+        }
+        let signed = try await platform.site.issueReport(for: subject)
+        return try respond(signed, request: request)
+    }
+
+    @Sendable func issued(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let number = String(try context.parameters.require("number").prefix(40))
+        let check = try await platform.site.checkReport(number: number)
+        guard let issued = check.issued,
+            let signed = try? SignedCreditReport.decode(Data(issued.document.utf8))
+        else {
+            return try platform.message("未找到该报告", detail: "本平台未签发编号为该值的信用报告。", input: number, status: .notFound)
+        }
+        return try respond(signed, request: request)
+    }
+
+    private func wantsJSON(_ request: Request) -> Bool {
+        PublicQuery(request: request).text("format") == "json"
+    }
+
+    private func respond(_ signed: SignedCreditReport, request: Request) throws -> Response {
+        if wantsJSON(request) {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8",
+                          .contentDisposition: "attachment; filename=\"credit-report-\(signed.report.number).json\""],
+                body: .init(byteBuffer: ByteBuffer(bytes: signed.json)))
+        }
+        return try platform.html("report", ReportView(signed))
+    }
+
+    @Sendable func verifyForm(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try platform.html("verify", VerifyView(keyID: ReportKey.id(of: platform.site.publicKey), number: PublicQuery(request: request).text("number") ?? ""))
+    }
+
+    /// The form posts a number, a pasted document, or a file (multipart).
+    @Sendable func verifyPage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var view = VerifyView(keyID: ReportKey.id(of: platform.site.publicKey), number: "")
+        let body = try await request.body.collect(upTo: Self.uploadLimit)
+        let contentType = request.headers[.contentType] ?? ""
+        let check: PublicSite.ReportCheck
+        if let document = MultipartForm.file(named: "document", in: body, contentType: contentType), !document.isEmpty {
+            check = try await platform.site.checkReport(document: document)
+        } else {
+            let fields = (try? URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))) ?? [:]
+            if let pasted = fields["document"], !pasted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                check = try await platform.site.checkReport(document: Data(pasted.utf8))
+            } else if let number = fields["number"], !number.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                view.number = String(number.prefix(40))
+                check = try await platform.site.checkReport(number: number)
+            } else {
+                view.result = .init(check: nil, message: "请输入报告编号，或粘贴、上传报告 JSON 文件。")
+                return try platform.html("verify", view, status: .badRequest)
+            }
+        }
+        view.result = .init(check: check, message: nil)
+        return try platform.html("verify", view)
+    }
+
+    /// Machines post the report JSON itself and get the verdict as JSON.
+    @Sendable func verifyAPI(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: Self.uploadLimit)
+        let check = try await platform.site.checkReport(document: Data(buffer: body))
+        return try JSONBody.response(VerificationBody(check))
+    }
+}
+
+/// The verdict as the API gives it.
+struct VerificationBody: Encodable {
+    let verdict: String
+    let genuine: Bool
+    let detail: String
+    let number: String?
+    let issuedAt: String?
+    let subject: String?
+    let digest: String?
+
+    init(_ check: PublicSite.ReportCheck) {
+        let (verdict, detail) = VerificationBody.describe(check.outcome)
+        self.verdict = verdict
+        self.detail = detail
+        genuine = check.outcome == .genuine
+        number = check.report?.number ?? check.issued?.number
+        issuedAt = check.report?.issuedAt ?? check.issued?.issuedAt
+        subject = check.report?.profile.subject.name
+        digest = check.issued?.digest ?? check.report?.digest
+    }
+
+    static func describe(_ outcome: PublicSite.ReportCheck.Outcome) -> (String, String) {
+        switch outcome {
+        case .genuine: ("genuine", "本报告由本平台签发，内容未经改动。")
+        case .signedButUnknownNumber: ("signed_unknown_number", "签名有效，但本平台没有该编号的签发记录，请向平台核实。")
+        case .unknownNumber: ("unknown_number", "本平台未签发该编号的信用报告。")
+        case .altered(let reason): ("altered", "报告内容与签发时不一致或签名无效：\(reason)")
+        case .malformed(let reason): ("malformed", "无法识别为信用报告：\(reason)")
+        }
+    }
+}
+
+struct ReportView {
+    let title: String
+    let number, issuedAt, cutOff, issuer, notice, keyID, signature: String
+    let profile: ProfileView
+
+    init(_ signed: SignedCreditReport) {
+        let r = signed.report
+        title = "信用报告 \(r.number)"
+        number = r.number
+        issuedAt = r.issuedAt
+        cutOff = r.cutOff
+        issuer = r.issuer
+        notice = r.notice
+        keyID = signed.signature.keyFingerprint
+        signature = signed.signature.value
+        profile = ProfileView(r.profile, title: title, asOf: r.cutOff, reportCode: nil)
+    }
+}
+
+struct VerifyView {
+    struct Result {
+        let genuine: Bool
+        let verdict: String
+        let detail: String
+        let number, issuedAt, subject, digest: String?
+
+        init(check: PublicSite.ReportCheck?, message: String?) {
+            if let check {
+                let body = VerificationBody(check)
+                genuine = body.genuine
+                verdict = body.verdict
+                detail = body.detail
+                number = body.number
+                issuedAt = body.issuedAt
+                subject = body.subject
+                digest = body.digest
+            } else {
+                genuine = false
+                verdict = "missing"
+                detail = message ?? ""
+                number = nil
+                issuedAt = nil
+                subject = nil
+                digest = nil
+            }
+        }
+    }
+
+    let title = "信用报告核验 · 信用郴州"
+    let keyID: String
+    var number: String
+    var result: Result?
+}
+
+/// Reads one file field out of a multipart/form-data body (RFC 7578), enough for the verify form's upload.
+enum MultipartForm {
+    static func file(named name: String, in body: ByteBuffer, contentType: String) -> Data? {
+        guard contentType.lowercased().hasPrefix("multipart/form-data"),
+            let boundaryRange = contentType.range(of: "boundary=")
+        else { return nil }
+        let boundary = contentType[boundaryRange.upperBound...].split(separator: ";").first.map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        } ?? ""
+        guard !boundary.isEmpty else { return nil }
+        let data = Data(buffer: body)
+        let delimiter = Data("--\(boundary)".utf8)
+        var parts: [Data] = []
+        var cursor = data.startIndex
+        while let found = data.range(of: delimiter, in: cursor..<data.endIndex) {
+            if cursor != data.startIndex { parts.append(data[cursor..<found.lowerBound]) }
+            cursor = found.upperBound
+        }
+        for part in parts {
+            guard let headerEnd = part.range(of: Data("\r\n\r\n".utf8)) else { continue }
+            let headers = String(decoding: part[part.startIndex..<headerEnd.lowerBound], as: UTF8.self)
+            guard headers.contains("name=\"\(name)\"") else { continue }
+            var content = part[headerEnd.upperBound...]
+            if content.suffix(2) == Data("\r\n".utf8) { content = content.dropLast(2) }
+            return Data(content)
+        }
+        return nil
+    }
+}
