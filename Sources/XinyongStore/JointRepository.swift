@@ -78,10 +78,13 @@ struct M0005JointMeasures: AsyncMigration {
         let lists = ListRepository(db: sql)
         var after = ("", ""), memberships = 0
         let types = CreditList.allCases.flatMap(\.recordTypes)
+        // Walk the primary key in order; SQLite would otherwise pick the type index and sort every list record
+        // for each page (`+` keeps it off that index).
+        let typeColumn: SQLQueryString = sql.dialect.name == "sqlite" ? "+record_type" : "record_type"
         while true {
             let rows = try await sql.raw("""
-                \(RecordRepository.select) WHERE record_type IN (\(binds: types))
-                AND (subject_id > \(bind: after.0) OR (subject_id = \(bind: after.0) AND id > \(bind: after.1)))
+                \(RecordRepository.select) WHERE \(typeColumn) IN (\(binds: types))
+                AND (subject_id, id) > (\(bind: after.0), \(bind: after.1))
                 ORDER BY subject_id, id LIMIT 5000
                 """).all(decoding: RecordRepository.Row.self)
             guard let last = rows.last else { break }
