@@ -1,4 +1,5 @@
 import XinyongModel
+import XinyongStore
 
 /// The check's answer written as JSON by hand: the answer is encoded on every check, and Foundation's
 /// JSONEncoder (with snake_case keys) was the largest single cost of a check in the profile. The text is
@@ -67,28 +68,7 @@ struct JSONWriter {
         text += value ? "true" : "false"
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
-            out += s
-            out += "\""
-            return
-        }
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
+    static func quote(_ s: String, into out: inout String) { appendJSONString(s, to: &out) }
 }
 
 extension CheckAnswer {
