@@ -38,7 +38,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let store = try await openStore(settings)
+        let store: Store
+        do {
+            store = try await openStore(settings)
+        } catch let failure as Failure {
+            throw CheckUnavailable(failure.description)
+        }
         let answer: CheckAnswer
         do {
             try await store.bootstrap()
