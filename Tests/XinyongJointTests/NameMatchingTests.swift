@@ -67,6 +67,14 @@ import XinyongModel
         #expect(m.score == 1)
     }
 
+    @Test func oddInputNeitherCrashesNorMatches() {
+        for text in ["", "（", "()()", "((郴州))", "郴州市", "有限公司", "分公司", String(repeating: "（郴", count: 300), "\u{0}\t\n"] {
+            let n = OrganisationName(text)
+            #expect(n.indexKey.count <= text.count + 1)
+            #expect(NameMatcher.match(query: text, name: "郴州市宏达商贸有限公司", formerNames: []).score < NameMatcher.defaultThreshold, "\(text)")
+        }
+    }
+
     @Test func otherFirmsStayDifferent() {
         for (a, b) in [("郴州市宏达商贸有限公司", "郴州市宏达物流有限公司"), ("北湖区宏达商贸有限公司", "苏仙区宏达商贸有限公司"),
                        ("郴州市宏达商贸有限公司", "郴州市宏达商贸股份有限公司"), ("郴州市宏达商贸有限公司", "郴州市鑫盛商贸有限公司")] {
