@@ -76,8 +76,22 @@ public enum SearchText {
         for (index, original) in text.unicodeScalars.enumerated() {
             var scalar = original
             if (0xFF01...0xFF5E).contains(scalar.value) { scalar = Unicode.Scalar(scalar.value - 0xFEE0)! }
-            guard scalar.properties.isAlphabetic || scalar.properties.numericType != nil else { continue }
-            for upper in scalar.properties.uppercaseMapping.unicodeScalars { out.append((upper, index)) }
+            if scalar.isASCII {
+                // The common case, without Unicode property lookups.
+                switch scalar.value {
+                case 0x30...0x39, 0x41...0x5A: out.append((scalar, index))
+                case 0x61...0x7A: out.append((Unicode.Scalar(scalar.value - 0x20)!, index))
+                default: break
+                }
+                continue
+            }
+            let properties = scalar.properties
+            guard properties.isAlphabetic || properties.numericType != nil else { continue }
+            if properties.changesWhenUppercased {
+                for upper in properties.uppercaseMapping.unicodeScalars { out.append((upper, index)) }
+            } else {
+                out.append((scalar, index))
+            }
         }
         return out
     }

@@ -61,16 +61,15 @@ extension PublicSite {
         let query = SubjectQuery(
             match: match, regionCodes: request.regionCode.map(regionAndBelow) ?? [], kind: request.kind,
             list: request.list, date: date, limit: SearchResults.cap + 1)
-        let found = try await store.repositories.subjects.search(query)
-        let ranked = found.prefix(SearchResults.cap).filter { Self.oneNameHoldsAll($0, match: match) }
-            .map { Self.rank($0, match: match) }
-            .sorted { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.hit.subject.name < $1.hit.subject.name }
-            .map(\.hit)
+        let found = try await store.repositories.subjects.searchCandidates(query)
+        let ranked = found.prefix(SearchResults.cap).compactMap { Self.rank($0, match: match) }
+            .sorted { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.tiebreak < $1.tiebreak }
         let page = Array(ranked.dropFirst((request.page - 1) * request.pageSize).prefix(request.pageSize))
-        let lists = try await store.repositories.records.lists(of: page.map(\.subject.id), on: date)
-        let hits = page.map { hit in
-            SearchResults.Hit(subject: hit.subject, matchedName: hit.matchedName, matchedFormerName: hit.matchedFormerName,
-                              parts: hit.parts, lists: lists[hit.subject.id] ?? [])
+        let subjects = try await store.repositories.subjects.find(ids: page.map(\.candidate.subjectID))
+        let lists = try await store.repositories.records.lists(of: page.map(\.candidate.subjectID), on: date)
+        let hits = page.compactMap { ranked -> SearchResults.Hit? in
+            guard let subject = subjects[ranked.candidate.subjectID] else { return nil }
+            return Self.hit(subject, nameIndex: ranked.nameIndex, match: match, lists: lists[subject.id] ?? [])
         }
         return SearchResults(match: match, hits: hits, total: ranked.count, capped: found.count > SearchResults.cap,
                              page: request.page, pageSize: request.pageSize)
@@ -96,39 +95,40 @@ extension PublicSite {
         return .name(terms)
     }
 
-    /// The index matches words anywhere in a subject's names; a hit needs them all in one name.
-    private static func oneNameHoldsAll(_ subject: Subject, match: SubjectQuery.Match) -> Bool {
-        guard case .name(let terms) = match, terms.count > 1 else { return true }
-        return ([subject.name] + subject.formerNames).contains { name in
-            let folded = SearchText.fold(name)
-            return terms.allSatisfy(folded.contains)
+    private struct Ranked {
+        let candidate: SearchCandidate
+        /// Which of the subject's names matched: 0 is the current name.
+        let nameIndex: Int
+        let key: [Int]
+        let tiebreak: String
+    }
+
+    /// Ranks a candidate, or drops it when no single name holds every word (the index matches words
+    /// anywhere in a subject's names).
+    private static func rank(_ candidate: SearchCandidate, match: SubjectQuery.Match) -> Ranked? {
+        switch match {
+        case .codePrefix:
+            return Ranked(candidate: candidate, nameIndex: 0, key: [0, 0, 0], tiebreak: candidate.code ?? candidate.subjectID)
+        case .name(let terms):
+            guard let index = candidate.foldedNames.firstIndex(where: { name in terms.allSatisfy(name.contains) }) else { return nil }
+            let name = candidate.foldedNames[index]
+            let closeness = name == terms.joined() ? 0 : (name.hasPrefix(terms[0]) ? 1 : 2)
+            return Ranked(candidate: candidate, nameIndex: index, key: [closeness, index == 0 ? 0 : 1, name.count], tiebreak: name)
         }
     }
 
-    private struct Ranked {
-        let subject: Subject
-        let matchedName: String
-        let matchedFormerName: Bool
-        let parts: [(text: String, hit: Bool)]
-    }
-
-    private static func rank(_ subject: Subject, match: SubjectQuery.Match) -> (key: [Int], hit: Ranked) {
+    private static func hit(_ subject: Subject, nameIndex: Int, match: SubjectQuery.Match, lists: Set<CreditList>) -> SearchResults.Hit {
         switch match {
         case .codePrefix(let prefix):
             let code = subject.code?.value ?? subject.legacyRegistrationNumber?.value ?? ""
             let parts: [(text: String, hit: Bool)] = [(String(code.prefix(prefix.count)), true), (String(code.dropFirst(prefix.count)), false)]
-            return ([0, 0, 0], Ranked(subject: subject, matchedName: code, matchedFormerName: false, parts: parts.filter { !$0.text.isEmpty }))
+            return SearchResults.Hit(subject: subject, matchedName: code, matchedFormerName: false,
+                                     parts: parts.filter { !$0.text.isEmpty }, lists: lists)
         case .name(let terms):
-            // The first name (current before former) that holds every word.
             let names = [subject.name] + subject.formerNames
-            let index = names.firstIndex { name in terms.allSatisfy(SearchText.fold(name).contains) } ?? 0
-            let name = names[index]
-            let foldedName = SearchText.fold(name)
-            let whole = terms.joined()
-            let closeness = foldedName == whole ? 0 : (foldedName.hasPrefix(terms[0]) ? 1 : 2)
-            return ([closeness, index == 0 ? 0 : 1, foldedName.count],
-                    Ranked(subject: subject, matchedName: name, matchedFormerName: index > 0,
-                           parts: SearchText.highlight(name, terms: terms)))
+            let name = names.indices.contains(nameIndex) ? names[nameIndex] : subject.name
+            return SearchResults.Hit(subject: subject, matchedName: name, matchedFormerName: nameIndex > 0,
+                                     parts: SearchText.highlight(name, terms: terms), lists: lists)
         }
     }
 }

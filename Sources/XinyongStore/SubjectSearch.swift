@@ -31,6 +31,14 @@ public struct SubjectQuery: Sendable {
     }
 }
 
+/// A search match before ranking: the subject's id, its names folded (`SearchText.fold`; the current
+/// name first, then the former ones) and its code.
+public struct SearchCandidate: Sendable {
+    public let subjectID: String
+    public let foldedNames: [String]
+    public let code: String?
+}
+
 extension SubjectRepository {
     /// Writes the search entries of new subjects (current and former names).
     func indexForSearch(_ subjects: [Subject]) async throws {
@@ -60,27 +68,30 @@ extension SubjectRepository {
         }
     }
 
-    /// Subjects matching `query`, at most `query.limit`, in index order (the caller ranks them).
-    public func search(_ query: SubjectQuery) async throws -> [Subject] {
+    /// Subjects matching `query` as light rows (id, folded names, code), at most `query.limit`, in index
+    /// order: the caller ranks them and loads whole subjects only for the page it shows.
+    public func searchCandidates(_ query: SubjectQuery) async throws -> [SearchCandidate] {
         let sqlite = db.dialect.name == "sqlite"
-        var sql = SQLQueryString("SELECT \(unsafeRaw: Self.columns.map { "s.\($0)" }.joined(separator: ", ")) FROM subjects s ")
+        var sql = SQLQueryString("SELECT s.id, ss.names, s.code FROM subjects s ")
         switch query.match {
         case .name(let terms):
             let indexed = terms.filter { $0.count >= SearchText.minimumQueryLength }
-            sql += "JOIN subject_search ss ON ss.subject_id = s.id WHERE "
+            sql += "JOIN subject_search ss ON ss.subject_id = s.id "
             if sqlite {
+                // Driven from the FTS index, so that LIMIT stops the scan after enough matches.
                 let phrases = indexed.map { "\"" + SearchText.bigrams($0).joined(separator: " ") + "\"" }.joined(separator: " AND ")
                 sql += """
-                    ss.rowid IN (SELECT rowid FROM subject_search_fts WHERE subject_search_fts MATCH \(bind: phrases))
+                    JOIN subject_search_fts ON subject_search_fts.rowid = ss.rowid WHERE subject_search_fts MATCH \(bind: phrases)
                     """
             } else {
                 let grams = indexed.flatMap(SearchText.bigrams).joined(separator: " ")
-                sql += "string_to_array(ss.grams, ' ') @> string_to_array(\(bind: grams), ' ')"
+                sql += "WHERE string_to_array(ss.grams, ' ') @> string_to_array(\(bind: grams), ' ')"
             }
             for term in terms {
                 sql += " AND ss.names LIKE \(bind: "%" + likeEscaped(term) + "%") ESCAPE '\\'"
             }
         case .codePrefix(let prefix):
+            sql += "JOIN subject_search ss ON ss.subject_id = s.id "
             if sqlite {
                 // A range on the code index; codes are ASCII, so U+FFFF sorts after every continuation.
                 sql += "WHERE s.code >= \(bind: prefix) AND s.code < \(bind: prefix + "\u{FFFF}")"
@@ -102,8 +113,13 @@ extension SubjectRepository {
                 """
         }
         sql += " LIMIT \(unsafeRaw: String(query.limit))"
-        return try await db.raw(sql).all(decoding: Row.self).map(Self.subject)
+        return try await db.raw(sql).all(decoding: CandidateRow.self).map {
+            SearchCandidate(subjectID: $0.id, foldedNames: $0.names.split(separator: "|", omittingEmptySubsequences: false).map(String.init),
+                            code: $0.code)
+        }
     }
+
+    private struct CandidateRow: Decodable { let id, names: String; let code: String? }
 
     private func likeEscaped(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
