@@ -50,13 +50,15 @@ let package = Package(
         .target(name: "XinyongMonitoringService", dependencies: ["XinyongMonitoring", "XinyongStore"]),
         // What the public sees: search, profiles, listings, lists, signed credit reports and their verification.
         .target(name: "XinyongPublication", dependencies: ["XinyongModel", "XinyongStore"]),
+        // Joint rewards and punishments: checks before handling, name matching, feedback, the office's rates.
+        .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
+                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication", "XinyongJoint",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -69,7 +71,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
-                "XinyongPublication",
+                "XinyongPublication", "XinyongJoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -91,6 +93,10 @@ let package = Package(
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
+        .testTarget(
+            name: "XinyongJointTests",
+            dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDemo", "XinyongTestSupport"],
+            resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -34,8 +34,25 @@ public enum AccessKeys {
     public static func authenticate(_ secret: String, store: Store) async throws -> ApiKey? {
         guard let key = try await store.repositories.apiKeys.find(hash: hash(secret)), key.revoked_at == nil else { return nil }
         // Last use is bookkeeping: recorded in the background so that a request never waits for it
-        // behind a large import holding the write connection.
-        Task { try? await store.transaction { try await $0.apiKeys.touch(id: key.id) } }
+        // behind a large import holding the write connection, and at most once a minute per key so that a
+        // busy department system (checks before handling) does not turn every read into a write.
+        if LastUse.due(key.id) {
+            Task { try? await store.transaction { try await $0.apiKeys.touch(id: key.id) } }
+        }
         return key
+    }
+
+    private enum LastUse {
+        nonisolated(unsafe) static var recorded: [String: ContinuousClock.Instant] = [:]
+        static let lock = NSLock()
+
+        static func due(_ id: String) -> Bool {
+            let now = ContinuousClock.now
+            return lock.withLock {
+                if let last = recorded[id], now - last < .seconds(60) { return false }
+                recorded[id] = now
+                return true
+            }
+        }
     }
 }

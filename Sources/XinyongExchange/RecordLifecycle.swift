@@ -31,6 +31,8 @@ public enum RecordLifecycle {
             let count = try await store.transaction { repos in
                 let due = try await repos.records.expiredUnannounced(on: date, limit: 5_000)
                 try await repos.changes.append(due, kind: .expired, batch: nil)
+                // A list membership founded by the record ends with its publicity: delisted on the feed and audited.
+                try await repos.lists.sync(due, by: .system("publicity ended on \(date)"), batch: nil, today: date)
                 try await repos.records.markExpiryAnnounced(due, on: date)
                 return due.count
             }

@@ -56,6 +56,19 @@ public struct ListMembership: Sendable, Codable, Equatable {
     /// First day off the list (the record's publicity end).
     public var end: CivilDate
 
+    public init(list: CreditList, subjectID: String, recordID: String, recordType: String, departmentID: String,
+                documentNumber: String, legalBasis: String, start: CivilDate, end: CivilDate) {
+        self.list = list
+        self.subjectID = subjectID
+        self.recordID = recordID
+        self.recordType = recordType
+        self.departmentID = departmentID
+        self.documentNumber = documentNumber
+        self.legalBasis = legalBasis
+        self.start = start
+        self.end = end
+    }
+
     /// Whether the membership is in force on `date`.
     public func isActive(on date: CivilDate) -> Bool { start <= date && date < end }
 }

@@ -11,6 +11,7 @@ extension Store {
         try await transaction { repos in
             try await repos.regions.seedIfEmpty(.shipped, by: actor)
             try await repos.catalog.installIfMissing(.shipped, by: actor)
+            try await repos.measures.installIfMissing(.shipped, by: actor)
         }
     }
 }

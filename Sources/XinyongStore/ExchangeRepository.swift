@@ -204,7 +204,8 @@ public struct BatchRepository: Sendable {
 
 /// Every record created, corrected, withdrawn or expired, in a stable order, for the recipients of records.
 public struct Change: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case created, corrected, withdrawn, expired }
+    /// Records: created, corrected, withdrawn, expired. List memberships (with `list`): listed, delisted, list_changed.
+    public enum Kind: String, Codable, Sendable { case created, corrected, withdrawn, expired, listed, delisted, listChanged = "list_changed" }
 
     public let seq: Int
     public let record_id: String
@@ -215,6 +216,8 @@ public struct Change: Codable, Sendable, Equatable {
     public let version: Int
     public let at: String
     public let batch_id: String?
+    /// The list (red, black, watch) of a membership change.
+    public let list: String?
 }
 
 public struct ChangeFeed: Sendable {
@@ -230,7 +233,7 @@ public struct ChangeFeed: Sendable {
     /// Changes after `cursor` (a sequence number; 0 for the beginning), oldest first.
     public func since(_ cursor: Int, limit: Int) async throws -> [Change] {
         try await db.raw("""
-            SELECT seq, record_id, subject_id, record_type, department_id, change, version, at, batch_id FROM changes
+            SELECT seq, record_id, subject_id, record_type, department_id, change, version, at, batch_id, list FROM changes
             WHERE seq > \(bind: cursor) ORDER BY seq LIMIT \(bind: limit)
             """).all(decoding: Change.self)
     }

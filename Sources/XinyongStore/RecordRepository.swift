@@ -31,6 +31,7 @@ public struct RecordRepository: Sendable {
         try await db.insertRows(
             into: "credit_records", columns: Self.columns + ["content_hash", "batch_id", "created_at", "updated_at"],
             rows: records.map { r in Self.values(r) + [r.contentDigest, batch, now, now] })
+        try await ListRepository(db: db).sync(records, fresh: true, by: actor, batch: batch)
         try await AuditLog(db: db).append(actor, action: "create", entity: "credit_records",
                                           entityID: records.count == 1 ? records[0].id : (batch.map { "batch \($0)" }),
                                           detail: ["rows": "\(records.count)"])
@@ -44,6 +45,7 @@ public struct RecordRepository: Sendable {
         try await query.set("content_hash", to: r.contentDigest).set("batch_id", to: batch)
             .set("updated_at", to: Timestamp.now())
             .where("subject_id", .equal, r.subjectID).where("id", .equal, r.id).run()
+        try await ListRepository(db: db).sync([r], by: Actor("exchange", reason: "correction in batch \(batch ?? "-")"), batch: batch)
     }
 
     private static func values(_ r: CreditRecord) -> [any Encodable & Sendable] {
@@ -60,6 +62,7 @@ public struct RecordRepository: Sendable {
         try await db.update("credit_records").set("status", to: record.status.rawValue).set("updated_at", to: Timestamp.now())
             .where("subject_id", .equal, record.subjectID).where("id", .equal, id).run()
         try await AuditLog(db: db).append(actor, action: "withdraw", entity: "credit_records", entityID: id)
+        try await ListRepository(db: db).sync([record], by: actor, batch: nil)
         return record
     }
 

@@ -23,7 +23,8 @@ func jsonText(_ fields: [String: String]) -> String {
     return out + "}"
 }
 
-private func appendJSONString(_ text: String, to out: inout String) {
+/// Appends `text` as a JSON string literal (quoted, escaped).
+public func appendJSONString(_ text: String, to out: inout String) {
     out += "\""
     if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
         out += text  // nearly every value: nothing to escape
@@ -167,6 +168,7 @@ public struct SubjectRepository: Sendable {
              s.registeredOn?.description, s.legalRepresentative, now, now]
         })
         try await indexForSearch(subjects)
+        try await NameIndex(db: db).add(subjects)
         try await AuditLog(db: db).append(actor, action: "create", entity: "subjects",
                                           entityID: subjects.count == 1 ? subjects[0].id : nil,
                                           detail: ["rows": "\(subjects.count)"])

@@ -6,6 +6,7 @@ import Metrics
 import Mustache
 import Prometheus
 import XinyongExchange
+import XinyongJoint
 import XinyongModel
 import XinyongPublication
 import XinyongStore
@@ -103,6 +104,7 @@ public func buildRouter(platform: Platform) -> Router<BasicRequestContext> {
     PublicityRoutes(platform: platform).register(on: router)
     ReportRoutes(platform: platform).register(on: router)
     MonitoringRoutes(platform: platform).register(on: router)
+    CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: router)
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
         ExchangeRoutes(platform: platform, importer: importer).register(on: router)
