@@ -108,7 +108,7 @@ extension SubjectRepository {
             let day = query.date.description
             sql += """
                  AND EXISTS (SELECT 1 FROM credit_records r WHERE r.subject_id = s.id
-                 AND r.record_type IN (\(unsafeRaw: list.recordTypes.map { "'\($0)'" }.joined(separator: ", ")))
+                 AND (r.record_type || '') IN (\(binds: list.recordTypes))  -- on the subject key, not the type index
                  AND r.status = 'active' AND r.publicity_start <= \(bind: day) AND r.publicity_end > \(bind: day))
                 """
         }
