@@ -131,8 +131,6 @@ struct BenchCheckCommand: AsyncParsableCommand {
         return bench.id
     }
 
-    private struct CodeRow: Decodable { let code: String? }
-
     /// About 1,000 subjects on a list and 1,000 others, found through the primary keys from random points
     /// among the city's codes (portable, and fast on a million rows).
     private func sampleCodes(_ store: Store) async throws -> (listed: [String], other: [String]) {
@@ -142,13 +140,9 @@ struct BenchCheckCommand: AsyncParsableCommand {
         for _ in 0..<1_000 {
             let start = random.pick(["91", "91", "91", "92"]) + random.pick(regions)
                 + String((0..<10).map { _ in SocialCreditCode.alphabet[random.int(0...30)] })
-            if let row = try await store.sql.raw("""
-                SELECT s.code FROM list_memberships m JOIN subjects s ON s.id = m.subject_id
-                WHERE m.subject_id >= \(bind: start) AND m.state = 'listed' ORDER BY m.subject_id LIMIT 1
-                """).first(decoding: CodeRow.self), let code = row.code { listed.insert(code) }
-            if let row = try await store.sql.raw("""
-                SELECT code FROM subjects WHERE id >= \(bind: start) AND code IS NOT NULL ORDER BY id LIMIT 1
-                """).first(decoding: CodeRow.self), let code = row.code { other.insert(code) }
+            let found = try await store.repositories.lists.codesAt(start)
+            if let code = found.listed { listed.insert(code) }
+            if let code = found.any { other.insert(code) }
         }
         return (listed.sorted(), other.sorted())
     }
@@ -176,9 +170,7 @@ struct LoadRun: Sendable {
     let latencies: [Double]
 
     var rate: Double { Double(requests) / max(elapsed, 1e-9) }
-    func percentile(_ p: Double) -> Double {
-        latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)]
-    }
+    func percentile(_ p: Double) -> Double { Latencies(sorted: latencies).percentile(p * 100) }
     var p50: Double { percentile(0.50) }
     var p95: Double { percentile(0.95) }
     var p99: Double { percentile(0.99) }

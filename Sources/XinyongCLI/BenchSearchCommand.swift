@@ -128,6 +128,7 @@ struct Latencies {
     let sorted: [Double]
 
     init(_ values: [Double]) { sorted = values.sorted() }
+    init(sorted: [Double]) { self.sorted = sorted }
 
     /// Nearest-rank percentile.
     func percentile(_ p: Double) -> Double {

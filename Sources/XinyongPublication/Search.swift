@@ -66,7 +66,7 @@ extension PublicSite {
             .sorted { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.tiebreak < $1.tiebreak }
         let page = Array(ranked.dropFirst((request.page - 1) * request.pageSize).prefix(request.pageSize))
         let subjects = try await store.repositories.subjects.find(ids: page.map(\.candidate.subjectID))
-        let lists = try await store.repositories.records.lists(of: page.map(\.candidate.subjectID), on: date)
+        let lists = try await store.repositories.lists.lists(of: page.map(\.candidate.subjectID), on: date)
         let hits = page.compactMap { ranked -> SearchResults.Hit? in
             guard let subject = subjects[ranked.candidate.subjectID] else { return nil }
             return Self.hit(subject, nameIndex: ranked.nameIndex, match: match, lists: lists[subject.id] ?? [])

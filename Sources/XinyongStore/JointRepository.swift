@@ -239,6 +239,38 @@ public struct ListRepository: Sendable {
         return Dictionary(uniqueKeysWithValues: rows.compactMap { r in CreditList(rawValue: r.list).map { ($0, r.n) } })
     }
 
+    private struct ListRow: Decodable { let subject_id, list: String }
+
+    /// The lists each of `subjectIDs` is on, on `date` (search results' badges).
+    public func lists(of subjectIDs: [String], on date: CivilDate) async throws -> [String: Set<CreditList>] {
+        guard !subjectIDs.isEmpty else { return [:] }
+        let day = date.description
+        let rows = try await db.raw("""
+            SELECT subject_id, list FROM list_memberships WHERE subject_id IN (\(binds: subjectIDs))
+            AND state = 'listed' AND start_date <= \(bind: day) AND end_date > \(bind: day)
+            """).all(decoding: ListRow.self)
+        var lists: [String: Set<CreditList>] = [:]
+        for row in rows {
+            if let list = CreditList(rawValue: row.list) { lists[row.subject_id, default: []].insert(list) }
+        }
+        return lists
+    }
+
+    private struct CodeRow: Decodable { let code: String? }
+
+    /// For benchmarks: the code of the first listed subject at or after `start` in key order, and of the
+    /// first subject of any kind there (primary-key walks, fast on a million rows).
+    public func codesAt(_ start: String) async throws -> (listed: String?, any: String?) {
+        let listed = try await db.raw("""
+            SELECT s.code FROM list_memberships m JOIN subjects s ON s.id = m.subject_id
+            WHERE m.subject_id >= \(bind: start) AND m.state = 'listed' ORDER BY m.subject_id LIMIT 1
+            """).first(decoding: CodeRow.self)?.code
+        let any = try await db.raw("""
+            SELECT code FROM subjects WHERE id >= \(bind: start) AND code IS NOT NULL ORDER BY id LIMIT 1
+            """).first(decoding: CodeRow.self)?.code
+        return (listed, any)
+    }
+
     static func stored(_ r: Row) throws -> StoredMembership {
         guard let list = CreditList(rawValue: r.list), let start = CivilDate(r.start_date), let end = CivilDate(r.end_date),
             let state = StoredMembership.State(rawValue: r.state)

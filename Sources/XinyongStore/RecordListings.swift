@@ -51,26 +51,6 @@ extension RecordRepository {
         merged.sort { ($0.decisionDate, $0.id) > ($1.decisionDate, $1.id) }
         return Array(merged.prefix(query.limit))
     }
-
-    private struct ListRow: Decodable { let subject_id, record_type: String }
-
-    /// The lists each of `subjectIDs` is on, on `date`. `record_type || ''` keeps SQLite's planner on the
-    /// subject key: on the type index it would visit every honour in the city (millions at 10M records).
-    public func lists(of subjectIDs: [String], on date: CivilDate) async throws -> [String: Set<CreditList>] {
-        guard !subjectIDs.isEmpty else { return [:] }
-        let day = date.description
-        let types = CreditList.allCases.flatMap(\.recordTypes)
-        let rows = try await db.raw("""
-            SELECT subject_id, record_type FROM credit_records
-            WHERE subject_id IN (\(binds: subjectIDs)) AND (record_type || '') IN (\(binds: types))
-            AND status = 'active' AND publicity_start <= \(bind: day) AND publicity_end > \(bind: day)
-            """).all(decoding: ListRow.self)
-        var lists: [String: Set<CreditList>] = [:]
-        for row in rows {
-            if let list = CreditList(recordType: row.record_type) { lists[row.subject_id, default: []].insert(list) }
-        }
-        return lists
-    }
 }
 
 extension SubjectRepository {

@@ -107,9 +107,9 @@ extension SubjectRepository {
         if let list = query.list {
             let day = query.date.description
             sql += """
-                 AND EXISTS (SELECT 1 FROM credit_records r WHERE r.subject_id = s.id
-                 AND (r.record_type || '') IN (\(binds: list.recordTypes))  -- on the subject key, not the type index
-                 AND r.status = 'active' AND r.publicity_start <= \(bind: day) AND r.publicity_end > \(bind: day))
+                 AND EXISTS (SELECT 1 FROM list_memberships m WHERE m.subject_id = s.id
+                 AND (m.list || '') = \(bind: list.rawValue)  -- on the subject key, not the list index
+                 AND m.state = 'listed' AND m.start_date <= \(bind: day) AND m.end_date > \(bind: day))
                 """
         }
         sql += " LIMIT \(unsafeRaw: String(query.limit))"

@@ -38,7 +38,7 @@ public struct Platform: Sendable {
     }
 
     /// The newest catalogue version: what new submissions are judged by.
-    var currentCatalog: Catalog? { catalogs.values.max { $0.version < $1.version } }
+    var currentCatalog: Catalog? { site.currentCatalog }
 
     static func resourcesPath(_ name: String) -> String {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources")!.path

@@ -82,7 +82,6 @@ struct HomeView {
 /// A profile document as the subject page and the report page lay it out.
 struct ProfileView {
     let title: String
-    let document: ProfileDocument
     let subject: ProfileDocument.SubjectPart
     let formerNames: String?
     let labels: [ProfileDocument.Label]
@@ -96,7 +95,6 @@ struct ProfileView {
 
     init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?) {
         self.title = title
-        self.document = document
         subject = document.subject
         formerNames = document.subject.formerNames.isEmpty ? nil : document.subject.formerNames.joined(separator: "；")
         labels = document.labels
