@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
@@ -42,6 +43,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Who is asking: the office's accounts (bcrypt, TOTP, throttled logins), sessions and API keys.
+        .target(
+            name: "XinyongAccess",
+            dependencies: [
+                "XinyongModel", "XinyongStore",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Data exchange: departments' batches (API, CSV, CLI, form), validation, versions, change feed.
         .target(name: "XinyongExchange", dependencies: ["XinyongModel", "XinyongStore"]),
         // City credit monitoring: indicator editions, the scoring engine, ranks, intervals, sensitivity. Pure.
@@ -58,8 +68,11 @@ let package = Package(
         .target(
             name: "XinyongWeb",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication", "XinyongJoint",
+                "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
+                "XinyongJoint",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -70,7 +83,7 @@ let package = Package(
         .target(
             name: "XinyongCLI",
             dependencies: [
-                "XinyongModel", "XinyongStore", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
+                "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
                 "XinyongPublication", "XinyongJoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -84,12 +97,15 @@ let package = Package(
         .testTarget(
             name: "XinyongWebTests",
             dependencies: [
-                "XinyongWeb", "XinyongDemo",
+                "XinyongWeb", "XinyongDemo", "XinyongAccess", "XinyongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
+        .testTarget(
+            name: "XinyongAccessTests",
+            dependencies: ["XinyongAccess", "XinyongTestSupport", .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),

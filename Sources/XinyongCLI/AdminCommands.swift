@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import XinyongAccess
 import XinyongExchange
 import XinyongModel
 import XinyongStore
@@ -64,19 +65,23 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var options: CommonOptions
         @Option(help: "The department the key submits for.") var department: String?
         @Flag(help: "An administrator's key (credit office) instead of a department's.") var admin = false
+        @Flag(help: "A recipient's key: reads the whole change feed (county platforms, agencies).") var recipient = false
         @Option(help: "What the key is for, e.g. the system that uses it.") var name: String
 
         func validate() throws {
-            guard admin != (department != nil) else { throw ValidationError("give either --department ID or --admin") }
+            guard [admin, recipient, department != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --department ID, --admin or --recipient")
+            }
         }
 
         func run() async throws {
             let store = try await openStore(try options.settings())
             do {
                 try await store.bootstrap()
-                let issued = try await AccessKeys.issue(department: department, name: name, store: store, by: .cli("key issued"))
+                let role: KeyRole = admin ? .admin : recipient ? .recipient : .department
+                let issued = try await AccessKeys(store: store).issue(role, department: department, name: name, by: .cli("key issued"))
                 print("key \(issued.id)\n\(issued.secret)\n(store the secret now; it is not shown again)")
-            } catch let refused as BatchRefused {
+            } catch let refused as AccessError {
                 await store.close()
                 throw Failure(refused.description)
             }

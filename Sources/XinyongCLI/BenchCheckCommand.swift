@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import XinyongAccess
 import XinyongExchange
 import XinyongModel
 import XinyongStore
@@ -62,8 +63,8 @@ struct BenchCheckCommand: AsyncParsableCommand {
             let subjectCount = try await store.repositories.subjects.count()
             let recordCount = try await store.repositories.records.count()
             let department = try await benchDepartment(store)
-            let key = try await AccessKeys.issue(department: department, name: "bench check \(UUID().uuidString.prefix(8))", store: store,
-                                                 by: .cli("bench check"))
+            let key = try await AccessKeys(store: store).issue(.department, department: department, name: "bench check \(UUID().uuidString.prefix(8))",
+                                                               by: .cli("bench check"))
             let codes = try await sampleCodes(store)
             log("\(subjectCount) subjects, \(recordCount) records; \(codes.listed.count) listed and \(codes.other.count) other codes sampled in \(format((clock.now - t).seconds)) s")
             guard !codes.listed.isEmpty || !codes.other.isEmpty else { throw Failure("no subject with a code to check") }

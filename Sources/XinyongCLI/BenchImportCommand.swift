@@ -62,8 +62,9 @@ struct BenchImportCommand: AsyncParsableCommand {
     }
 
     private func validatedImport(_ csv: String, database: DatabaseURL, settings: Settings) async throws -> BatchSummary {
-        let store = try await openStore(Settings(database: database, host: settings.host, port: settings.port, logLevel: settings.logLevel,
-                                                 dataDirectory: settings.dataDirectory))
+        var settings = settings
+        settings.database = database
+        let store = try await openStore(settings)
         do {
             try await store.bootstrap()
             if try await store.repositories.departments.find(PenaltyFileWriter.department.id) == nil {

@@ -19,11 +19,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (env HTTP_PORT; default 8080).")
     var port: Int?
 
-    @Flag(help: "On first run, create the database and fill it with demo data (about 20,000 subjects) before serving.")
+    @Flag(help: "On first run, create the database and fill it with demo data (about 20,000 subjects) and demo users before serving.")
     var demo = false
 
+    @Option(name: .customLong("office-require-totp"), help: "true: administrators must add a TOTP second factor (env OFFICE_REQUIRE_TOTP; default false).")
+    var requireTOTP: String?
+
+    @Option(name: .customLong("cookie-secure"), help: "true: the session cookie is sent over HTTPS only; set it behind TLS (env COOKIE_SECURE; default false).")
+    var cookieSecure: String?
+
     func run() async throws {
-        let settings = try options.settings(host: host, port: port)
+        let settings = try options.settings(host: host, port: port, requireTOTP: requireTOTP, cookieSecure: cookieSecure)
         let logger = LogSetup.logger("xinyong")
         let store = try await openStore(settings)
         do {
@@ -32,10 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("filling an empty database with demo data; this takes a minute once")
                 let summary = try await fillDemo(store: store, settings: settings, options: .init())
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
+                print(try await DemoUsers.create(store: store))
             }
             let platform = try await Platform.load(
                 store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
-                reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory))
+                reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory),
+                requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
             // Records whose publicity ended are announced on the change feed at start and every hour after.
             Task.detached {

@@ -11,6 +11,10 @@ public struct Settings: Sendable {
     public var logLevel: Logger.Level
     /// Where the platform keeps its secrets (the personal-id hashing key) next to a SQLite database.
     public var dataDirectory: String
+    /// `OFFICE_REQUIRE_TOTP`: administrators must add a TOTP second factor before anything else.
+    public var requireTOTP: Bool
+    /// `COOKIE_SECURE`: the session cookie is sent over HTTPS only (set it behind TLS).
+    public var cookieSecure: Bool
 
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
@@ -23,6 +27,8 @@ public struct Settings: Sendable {
         var port: Int?
         var logLevel: String?
         var dataDirectory: String?
+        var requireTOTP: String?
+        var cookieSecure: String?
     }
 
     public static func resolve(_ flags: Flags, environment: [String: String]? = nil) throws -> Settings {
@@ -32,6 +38,8 @@ public struct Settings: Sendable {
         if let v = flags.port { values["http.port"] = .init(.string(String(v)), isSecret: false) }
         if let v = flags.logLevel { values["log.level"] = .init(.string(v), isSecret: false) }
         if let v = flags.dataDirectory { values["data.dir"] = .init(.string(v), isSecret: false) }
+        if let v = flags.requireTOTP { values["office.require.totp"] = .init(.string(v), isSecret: false) }
+        if let v = flags.cookieSecure { values["cookie.secure"] = .init(.string(v), isSecret: false) }
         let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
         let config = ConfigReader(providers: [InMemoryProvider(name: "flags", values: values), env])
 
@@ -54,6 +62,15 @@ public struct Settings: Sendable {
             throw Invalid(description: "LOG_LEVEL '\(levelText)' must be one of trace, debug, info, notice, warning, error, critical")
         }
         let dataDirectory = config.string(forKey: "data.dir", default: "data")
-        return Settings(database: database, host: host, port: port, logLevel: level, dataDirectory: dataDirectory)
+        func boolean(_ key: ConfigKey, _ name: String) throws -> Bool {
+            let text = config.string(forKey: key, default: "false").lowercased()
+            guard let value = ["true": true, "false": false, "1": true, "0": false][text] else {
+                throw Invalid(description: "\(name) '\(text.prefix(20))' must be true or false")
+            }
+            return value
+        }
+        return Settings(database: database, host: host, port: port, logLevel: level, dataDirectory: dataDirectory,
+                        requireTOTP: try boolean("office.require.totp", "OFFICE_REQUIRE_TOTP"),
+                        cookieSecure: try boolean("cookie.secure", "COOKIE_SECURE"))
     }
 }

@@ -7,7 +7,7 @@ public struct XinyongCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "xinyong",
         abstract: "Xinyong (信用): a city's public credit information platform.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self, ImportCommand.self, DepartmentCommand.self, KeyCommand.self, BenchCommand.self, MonitorCommand.self, VerifyReportCommand.self, CheckCommand.self, MatchNamesCommand.self])
+        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self, ImportCommand.self, DepartmentCommand.self, KeyCommand.self, UserCommand.self, BenchCommand.self, MonitorCommand.self, VerifyReportCommand.self, CheckCommand.self, MatchNamesCommand.self])
 
     public init() {}
 }
@@ -23,9 +23,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
-    func settings(host: String? = nil, port: Int? = nil) throws -> Settings {
+    func settings(host: String? = nil, port: Int? = nil, requireTOTP: String? = nil, cookieSecure: String? = nil) throws -> Settings {
         let settings = try Settings.resolve(.init(databaseURL: databaseURL, host: host, port: port, logLevel: logLevel,
-                                                  dataDirectory: dataDirectory))
+                                                  dataDirectory: dataDirectory, requireTOTP: requireTOTP, cookieSecure: cookieSecure))
         LogSetup.bootstrapOnce(level: settings.logLevel)
         return settings
     }

@@ -33,7 +33,8 @@ public enum DataQuality {
         public let regions: [RegionLine]
     }
 
-    public static func report(store: Store, regions: RegionDirectory) async throws -> Report {
+    /// The report for the whole city, or `within` a region and below (what a county office sees).
+    public static func report(store: Store, regions: RegionDirectory, within region: String? = nil) async throws -> Report {
         let repos = store.repositories
         let departments = Dictionary(uniqueKeysWithValues: try await repos.departments.all().map { ($0.id, $0) })
         let submitted = try await repos.batches.submissionCounts()
@@ -42,7 +43,9 @@ public enum DataQuality {
         let submittedBy = Dictionary(uniqueKeysWithValues: submitted.map { (Key(department: $0.department_id, type: $0.record_type), $0) })
         let receivedBy = Dictionary(uniqueKeysWithValues: received.map { (Key(department: $0.department_id, type: $0.record_type), $0) })
         let keys = Set(submittedBy.keys).union(receivedBy.keys).sorted { ($0.department, $0.type) < ($1.department, $1.type) }
-        let lines = keys.map { key in
+        let lines = keys.filter { key in
+            region.map { regions.isWithin(departments[key.department]?.regionCode ?? "", $0) } ?? true
+        }.map { key in
             let s = submittedBy[key], r = receivedBy[key]
             let department = departments[key.department]
             return Line(

@@ -84,25 +84,28 @@ extension JointService {
     }
 
     /// Rates for checks asked in [from, to) (instants, ISO 8601), and the checks still without feedback.
-    public func applicationReport(from: String, to: String, graceDays: Int = 5, limit: Int = 200, regions: RegionDirectory = .shipped) async throws -> ApplicationReport {
+    /// `within`: a region whose departments' checks alone count (a county office's view); nil for the whole city.
+    public func applicationReport(from: String, to: String, graceDays: Int = 5, limit: Int = 200, within region: String? = nil,
+                                  regions: RegionDirectory = .shipped) async throws -> ApplicationReport {
+        let prefix = region.map(Region.codePrefix)
         let repo = store.repositories.checks
         let catalog = try await measureCatalog()
         let departments = try await departments([])
         func lines(_ dimension: String, name: (String) -> String) async throws -> [ApplicationReport.Line] {
-            try await repo.applicationCounts(by: dimension, from: from, to: to).map { c in
+            try await repo.applicationCounts(by: dimension, from: from, to: to, within: prefix).map { c in
                 .init(key: c.key, name: name(c.key), returned: c.returned, reported: c.reported, applied: c.applied,
                       applicationRate: c.reported > 0 ? Double(c.applied) / Double(c.reported) : nil,
                       feedbackRate: c.returned > 0 ? Double(c.reported) / Double(c.returned) : nil)
             }
         }
         let cutoff = Timestamp.format(Date().addingTimeInterval(-Double(graceDays) * 86_400))
-        let pending = try await repo.withoutFeedback(askedBefore: min(cutoff, to), limit: limit).map { c in
+        let pending = try await repo.withoutFeedback(askedBefore: min(cutoff, to), limit: limit, within: prefix).map { c in
             ApplicationReport.Pending(checkId: c.id, departmentId: c.department_id, departmentName: departments[c.department_id]?.name ?? c.department_id,
                                       scenario: catalog.scenario(c.scenario)?.name ?? c.scenario, result: c.result, askedAt: c.asked_at,
                                       measures: c.measures, incentives: c.incentives)
         }
         return ApplicationReport(
-            from: from, to: to, checks: try await repo.count(since: from),
+            from: from, to: to, checks: try await repo.count(since: from, within: prefix),
             byMemorandum: try await lines("memorandum") { catalog.memorandum($0).map { "\($0.title)（\($0.documentNumber)）" } ?? $0 },
             byMeasure: try await lines("measure") { catalog.measure($0)?.0.title ?? $0 },
             byDepartment: try await lines("department") { departments[$0]?.name ?? $0 },

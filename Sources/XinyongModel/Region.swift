@@ -9,6 +9,14 @@ public struct Region: Sendable, Hashable, Codable {
     public let longitude: Double?
     public let latitude: Double?
 
+    /// The prefix every code within a region starts with: `43` for a province (430000), `4310` for a city
+    /// (431000), the whole code for a county. GB/T 2260 codes nest this way.
+    public static func codePrefix(_ code: String) -> String {
+        var prefix = Substring(code)
+        while prefix.count > 2, prefix.hasSuffix("00") { prefix = prefix.dropLast(2) }
+        return String(prefix)
+    }
+
     public init(code: String, name: String, level: Level, parent: String?, longitude: Double? = nil, latitude: Double? = nil) {
         self.code = code
         self.name = name

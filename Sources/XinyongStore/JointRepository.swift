@@ -594,7 +594,8 @@ public struct CheckRepository: Sendable {
 
     /// Measures returned, reported and applied, grouped by memorandum, measure, department or region, for
     /// checks asked in [from, to).
-    public func applicationCounts(by dimension: String, from: String, to: String) async throws -> [ApplicationCounts] {
+    /// `within`: a GB/T 2260 code prefix (`4310` for a city, `431002` for a county); nil for everything.
+    public func applicationCounts(by dimension: String, from: String, to: String, within prefix: String? = nil) async throws -> [ApplicationCounts] {
         let column: SQLQueryString = switch dimension {
         case "memorandum": "m.memorandum_id"
         case "measure": "m.measure_id"
@@ -606,21 +607,22 @@ public struct CheckRepository: Sendable {
             SUM(CASE WHEN m.applied IS NULL THEN 0 ELSE 1 END) AS reported,
             SUM(CASE WHEN m.applied THEN 1 ELSE 0 END) AS applied
             FROM check_measures m JOIN checks c ON c.id = m.check_id
-            WHERE c.asked_at >= \(bind: from) AND c.asked_at < \(bind: to)
+            WHERE c.asked_at >= \(bind: from) AND c.asked_at < \(bind: to) AND c.region_code LIKE \(bind: (prefix ?? "") + "%")
             GROUP BY \(column) ORDER BY \(column)
             """).all(decoding: ApplicationCounts.self)
     }
 
     /// Checks that returned measures and got no feedback, oldest first.
-    public func withoutFeedback(askedBefore: String, limit: Int) async throws -> [StoredCheck] {
+    public func withoutFeedback(askedBefore: String, limit: Int, within prefix: String? = nil) async throws -> [StoredCheck] {
         try await db.raw("""
             SELECT * FROM checks WHERE feedback_at IS NULL AND (measures > 0 OR incentives > 0) AND asked_at < \(bind: askedBefore)
+            AND region_code LIKE \(bind: (prefix ?? "") + "%")
             ORDER BY asked_at LIMIT \(bind: limit)
             """).all(decoding: StoredCheck.self)
     }
 
-    public func count(since: String) async throws -> Int {
-        try await db.count("SELECT COUNT(*) AS n FROM checks WHERE asked_at >= \(bind: since)")
+    public func count(since: String, within prefix: String? = nil) async throws -> Int {
+        try await db.count("SELECT COUNT(*) AS n FROM checks WHERE asked_at >= \(bind: since) AND region_code LIKE \(bind: (prefix ?? "") + "%")")
     }
 
     // Overrides

@@ -162,6 +162,26 @@ public struct RecordRepository: Sendable {
 }
 
 /// The append-only audit trail: who did what, when and why. The database itself refuses updates and deletes.
+/// What the office searches the audit trail by; nil means any.
+public struct AuditQuery: Sendable {
+    public var entity, subjectID, actor, departmentID, from, to: String?
+    /// Paging: entries older than this id.
+    public var before: Int?
+    public var limit: Int
+
+    public init(entity: String? = nil, subjectID: String? = nil, actor: String? = nil, departmentID: String? = nil,
+                from: String? = nil, to: String? = nil, before: Int? = nil, limit: Int = 100) {
+        self.entity = entity
+        self.subjectID = subjectID
+        self.actor = actor
+        self.departmentID = departmentID
+        self.from = from
+        self.to = to
+        self.before = before
+        self.limit = limit
+    }
+}
+
 public struct AuditLog: Sendable {
     let db: any SQLDatabase
 
@@ -171,19 +191,37 @@ public struct AuditLog: Sendable {
         public let entity_id: String?
         public let reason: String
         public let detail: String?
+        public let department_id: String?
+        public let subject_id: String?
     }
 
-    public func append(_ actor: Actor, action: String, entity: String, entityID: String? = nil, detail: [String: String] = [:]) async throws {
+    public func append(_ actor: Actor, action: String, entity: String, entityID: String? = nil, subjectID: String? = nil,
+                       detail: [String: String] = [:]) async throws {
         try await db.insert(into: "audit_log")
-            .columns("at", "actor", "action", "entity", "entity_id", "reason", "detail")
-            .values(Timestamp.now(), actor.name, action, entity, entityID, actor.reason, detail.isEmpty ? nil : jsonText(detail))
+            .columns("at", "actor", "action", "entity", "entity_id", "reason", "detail", "department_id", "subject_id")
+            .values(Timestamp.now(), actor.name, action, entity, entityID, actor.reason, detail.isEmpty ? nil : jsonText(detail),
+                    actor.departmentID, subjectID)
             .run()
     }
 
     public func entries(entity: String? = nil, limit: Int = 100) async throws -> [Entry] {
-        let filter: SQLQueryString = entity.map { "WHERE entity = \(bind: $0)" } ?? ""
+        try await search(AuditQuery(entity: entity, limit: limit))
+    }
+
+    /// The trail filtered by any of subject, actor, department, entity and dates (instants, UTC), newest first.
+    public func search(_ query: AuditQuery) async throws -> [Entry] {
+        var conditions: [SQLQueryString] = []
+        if let v = query.entity { conditions.append("entity = \(bind: v)") }
+        if let v = query.subjectID { conditions.append("(subject_id = \(bind: v) OR entity_id = \(bind: v))") }
+        if let v = query.actor { conditions.append("actor = \(bind: v)") }
+        if let v = query.departmentID { conditions.append("department_id = \(bind: v)") }
+        if let v = query.from { conditions.append("at >= \(bind: v)") }
+        if let v = query.to { conditions.append("at < \(bind: v)") }
+        if let v = query.before { conditions.append("id < \(bind: v)") }
+        let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try await db.raw("""
-            SELECT id, at, actor, action, entity, entity_id, reason, detail FROM audit_log \(filter) ORDER BY id DESC LIMIT \(bind: limit)
+            SELECT id, at, actor, action, entity, entity_id, reason, detail, department_id, subject_id FROM audit_log
+            \(filter) ORDER BY id DESC LIMIT \(bind: query.limit)
             """).all(decoding: Entry.self)
     }
 

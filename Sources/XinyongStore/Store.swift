@@ -153,10 +153,13 @@ public struct Repositories: Sendable {
 public struct Actor: Sendable {
     public let name: String
     public let reason: String
+    /// The department the actor acts for, so that the office can search the trail by department.
+    public let departmentID: String?
 
-    public init(_ name: String, reason: String) {
+    public init(_ name: String, reason: String, department: String? = nil) {
         self.name = name
         self.reason = reason
+        self.departmentID = department
     }
 
     public static func system(_ reason: String) -> Actor { Actor("system", reason: reason) }

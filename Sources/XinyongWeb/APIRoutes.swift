@@ -7,35 +7,40 @@ import XinyongStore
 struct APIRoutes {
     let platform: Platform
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/health", use: health)
-        router.get("/metrics", use: metrics)
-        router.get("/openapi.json") { _, _ in
+    func register(on edge: Edge) {
+        edge.get("/health", .open, use: health)
+        edge.get("/metrics", .admin, use: metrics)
+        edge.get("/openapi.json", .open) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(bytes: Platform.resource("openapi.json"))))
         }
-        router.get("/api/v1/subjects/{code}", use: subject)
+        edge.get("/api/v1/ping", .open) { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong")))
+        }
+        edge.get("/api/v1/subjects/{code}", .open, use: subject)
     }
 
-    @Sendable func health(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    /// Anyone learns up or down; administrators also learn which database and why it is down.
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let admin = context.caller.isAdmin
         do {
             try await platform.store.ping()
         } catch {
             context.logger.error("health check failed: \(error)")
             throw Problem(.serviceUnavailable, type: "database-unavailable", title: "Database unavailable",
-                          detail: "the database at \(platform.store.url) does not answer")
+                          detail: admin ? "the database at \(platform.store.url) does not answer: \(error)" : "the platform is down")
         }
-        return try JSONBody.response(Health(status: "ok", database: platform.store.url.isPostgres ? "postgresql" : "sqlite"))
+        return try JSONBody.response(Health(status: "ok", database: admin ? (platform.store.url.isPostgres ? "postgresql" : "sqlite") : nil))
     }
 
-    @Sendable func metrics(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
         var bytes: [UInt8] = []
         PlatformMetrics.registry.emit(into: &bytes)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    @Sendable func subject(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func subject(_ request: Request, context: AppRequestContext) async throws -> Response {
         let code = try context.parameters.require("code").removingPercentEncoding ?? ""
         let subject = try await platform.findSubject(code)
         let (profile, departments, disputed) = try await platform.site.publicProfile(of: subject)
@@ -46,7 +51,8 @@ struct APIRoutes {
 
 struct Health: Encodable {
     let status: String
-    let database: String
+    /// Only for administrators.
+    let database: String?
 }
 
 enum JSONBody {

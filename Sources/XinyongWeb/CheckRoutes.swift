@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import XinyongExchange
 import XinyongJoint
 import XinyongModel
 import XinyongStore
@@ -11,24 +10,21 @@ import XinyongStore
 struct CheckRoutes {
     let platform: Platform
     let service: JointService
-    /// Department systems check at high rates with the same key: a key found valid is trusted for a few
-    /// seconds, so that a check is one database read, not two. A revoked key stops working within that time.
-    let keys = KeyCache(seconds: 5)
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/api/v1/ping") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "pong"))) }
-        router.post("/api/v1/checks", use: check)
-        router.get("/api/v1/checks/{id}", use: stored)
-        router.post("/api/v1/checks/{id}/feedback", use: feedback)
-        router.get("/api/v1/measures", use: measures)
-        router.get("/api/v1/admin/checks/report", use: report)
-        router.get("/api/v1/admin/name-overrides", use: listOverrides)
-        router.post("/api/v1/admin/name-overrides", use: addOverride)
-        router.get("/api/v1/admin/joint-settings", use: settings)
-        router.put("/api/v1/admin/joint-settings", use: updateSettings)
-        router.get("/checks", use: form)
-        router.post("/checks", use: submitForm)
-        router.get("/office/checks", use: officePage)
+    func register(on edge: Edge) {
+        edge.post("/api/v1/checks", .department, use: check)
+        edge.get("/api/v1/checks/{id}", .department, use: stored)
+        edge.post("/api/v1/checks/{id}/feedback", .department, use: feedback)
+        edge.get("/api/v1/measures", .open, use: measures)
+        edge.get("/api/v1/admin/checks/report", .office, use: report)
+        edge.get("/api/v1/admin/name-overrides", .admin, use: listOverrides)
+        edge.post("/api/v1/admin/name-overrides", .admin, use: addOverride)
+        edge.get("/api/v1/admin/joint-settings", .admin, use: settings)
+        edge.put("/api/v1/admin/joint-settings", .admin, use: updateSettings)
+        edge.get("/checks", .department, use: form)
+        edge.post("/checks", .department, use: submitForm)
+        edge.post("/checks/{id}/feedback", .department, use: feedbackForm)
+        edge.get("/office/checks", .office, use: officePage)
     }
 
     // MARK: API
@@ -42,17 +38,16 @@ struct CheckRoutes {
         let matter: String?
     }
 
-    @Sendable func check(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func check(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            let key = try await authenticate(request)
-            let body = try await decode(CheckBody.self, request)
+            let body = try await JSONRequest.decode(CheckBody.self, request)
             guard let scenario = body.scenario, !scenario.isEmpty else {
-                throw invalidField("scenario", "name the business scenario, e.g. government_procurement (GET /api/v1/measures lists them)")
+                throw Problem.invalidField("scenario", "name the business scenario, e.g. government_procurement (GET /api/v1/measures lists them)")
             }
-            let department = try departmentFor(key, requested: body.department)
+            let department = try context.department(requested: body.department)
             let answer = try await service.check(CheckRequest(
                 code: body.code, name: body.name, idNumber: body.idNumber, scenario: scenario, departmentID: department,
-                matter: body.matter, askedBy: key.id))
+                matter: body.matter, askedBy: context.caller.auditName))
             var response = Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"],
                                     body: .init(byteBuffer: ByteBuffer(string: answer.encoded)))
             response.headers[.location] = "/api/v1/checks/\(answer.checkId)"
@@ -60,12 +55,13 @@ struct CheckRoutes {
         }
     }
 
-    @Sendable func stored(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func stored(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            let key = try await authenticate(request)
             let id = try context.parameters.require("id")
-            guard let check = try await platform.store.repositories.checks.find(id: id), key.isAdmin || key.department_id == check.department_id else {
-                throw Problem.notFound("no check \(id) for this key")
+            guard let check = try await platform.store.repositories.checks.find(id: id),
+                context.caller.isAdmin || context.caller.departmentID == check.department_id
+            else {
+                throw Problem.notFound("no check \(id) for this caller")
             }
             let lines = try await platform.store.repositories.checks.measures(check: id)
             let text = "{\"answer\":\(check.answer),\"feedback\":\(String(decoding: try JSONBody.encoder.encode(StoredFeedback(check: check, lines: lines)), as: UTF8.self))}"
@@ -90,31 +86,30 @@ struct CheckRoutes {
         let outcome: String?
     }
 
-    @Sendable func feedback(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func feedback(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            let key = try await authenticate(request)
             let id = try context.parameters.require("id")
-            let body = try await decode(FeedbackBody.self, request)
-            try await service.feedback(check: id, department: key.department_id, lines: body.measures ?? [], outcome: body.outcome,
-                                       by: Actor(key.id, reason: "feedback on check \(id)"))
+            let body = try await JSONRequest.decode(FeedbackBody.self, request)
+            try await service.feedback(check: id, department: context.caller.departmentID, lines: body.measures ?? [], outcome: body.outcome,
+                                       by: context.actor("feedback on check \(id)"))
             return try JSONBody.response(["check_id": id, "status": "recorded", "check": "/api/v1/checks/\(id)"], status: .created)
         }
     }
 
-    @Sendable func measures(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func measures(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
             let catalog = try await service.measureCatalog()
             return try JSONBody.response(catalog)
         }
     }
 
-    @Sendable func report(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            _ = try await requireAdmin(request)
             let (from, to) = try period(request)
             let grace = Int(request.uri.queryParameters["grace_days"].map(String.init) ?? "5") ?? -1
-            guard (0...365).contains(grace) else { throw invalidField("grace_days", "must be a whole number of days from 0 to 365") }
-            return try JSONBody.response(try await service.applicationReport(from: from, to: to, graceDays: grace))
+            guard (0...365).contains(grace) else { throw Problem.invalidField("grace_days", "must be a whole number of days from 0 to 365") }
+            let region = try context.region(requested: request.uri.queryParameters["region"].map(String.init), regions: platform.regions)
+            return try JSONBody.response(try await service.applicationReport(from: from, to: to, graceDays: grace, within: region))
         }
     }
 
@@ -125,40 +120,36 @@ struct CheckRoutes {
         let reason: String?
     }
 
-    @Sendable func addOverride(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func addOverride(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            let admin = try await requireAdmin(request)
-            let body = try await decode(OverrideBody.self, request)
-            guard let department = body.department else { throw invalidField("department", "name the department the override is for") }
-            guard let subject = body.subjectId else { throw invalidField("subject_id", "name the candidate subject that is not the one asked for") }
+            let body = try await JSONRequest.decode(OverrideBody.self, request)
+            guard let department = body.department else { throw Problem.invalidField("department", "name the department the override is for") }
+            guard let subject = body.subjectId else { throw Problem.invalidField("subject_id", "name the candidate subject that is not the one asked for") }
             let o = try await service.addOverride(department: department, name: body.name ?? "", subjectID: subject, reason: body.reason ?? "",
-                                                  by: Actor(admin.id, reason: body.reason ?? ""))
+                                                  by: context.actor(body.reason ?? ""))
             return try JSONBody.response(o, status: .created)
         }
     }
 
-    @Sendable func listOverrides(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func listOverrides(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            _ = try await requireAdmin(request)
-            return try JSONBody.response(try await platform.store.repositories.checks.allOverrides())
+            try JSONBody.response(try await platform.store.repositories.checks.allOverrides())
         }
     }
 
     struct SettingsBody: Codable { let nameMatchThreshold: Double? }
 
-    @Sendable func settings(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func settings(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            _ = try await requireAdmin(request)
-            return try JSONBody.response(SettingsBody(nameMatchThreshold: try await service.threshold()))
+            try JSONBody.response(SettingsBody(nameMatchThreshold: try await service.threshold()))
         }
     }
 
-    @Sendable func updateSettings(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func updateSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            let admin = try await requireAdmin(request)
-            let body = try await decode(SettingsBody.self, request)
-            guard let value = body.nameMatchThreshold else { throw invalidField("name_match_threshold", "give the new threshold, e.g. 0.9") }
-            try await service.setThreshold(value, by: Actor(admin.id, reason: "name-match threshold set through the API"))
+            let body = try await JSONRequest.decode(SettingsBody.self, request)
+            guard let value = body.nameMatchThreshold else { throw Problem.invalidField("name_match_threshold", "give the new threshold, e.g. 0.9") }
+            try await service.setThreshold(value, by: context.actor("name-match threshold set through the API"))
             return try JSONBody.response(SettingsBody(nameMatchThreshold: try await service.threshold()))
         }
     }
@@ -191,88 +182,25 @@ struct CheckRoutes {
         Problem(.serviceUnavailable, type: "check-unavailable", title: "Check unavailable", detail: detail)
     }
 
-    private func invalidField(_ field: String, _ reason: String) -> Problem {
-        Problem(.badRequest, type: "invalid-field", title: "Invalid request", detail: "\(field): \(reason)", extra: ["field": field])
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do {
-            return try decoder.decode(type, from: Data(buffer: buffer))
-        } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
-            let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue.snakeCased }.joined(separator: ".")
-                .replacingOccurrences(of: ".[", with: "[")
-            throw invalidField(field.isEmpty ? "body" : field, "expected \(expected == Double.self ? "a number" : expected == Bool.self ? "true or false" : expected == String.self ? "a string" : "\(expected)")")
-        } catch let DecodingError.keyNotFound(key, context) {
-            let field = (context.codingPath + [key]).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue.snakeCased }.joined(separator: ".")
-                .replacingOccurrences(of: ".[", with: "[")
-            throw invalidField(field, "required")
-        } catch {
-            throw Problem(.badRequest, type: "invalid-json", title: "Invalid request body", detail: "the body must be a JSON object: \(error)")
-        }
-    }
-
     private func period(_ request: Request) throws -> (String, String) {
         let q = request.uri.queryParameters
         let to = q["to"].map(String.init)
         let from = q["from"].map(String.init)
         for (field, value) in [("from", from), ("to", to)] {
-            if let value, CivilDate(value) == nil { throw invalidField(field, "'\(value)' is not a date YYYY-MM-DD") }
+            if let value, CivilDate(value) == nil { throw Problem.invalidField(field, "'\(value)' is not a date YYYY-MM-DD") }
         }
         let end = to.flatMap { CivilDate($0) }?.adding(days: 1) ?? CivilDate.today().adding(days: 1)
         let start = from.flatMap { CivilDate($0) } ?? end.adding(days: -91)
-        guard start < end else { throw invalidField("from", "must not be after 'to'") }
+        guard start < end else { throw Problem.invalidField("from", "must not be after 'to'") }
         // Instants are UTC; a day in Asia/Shanghai starts at 16:00 UTC the day before.
         return (start.adding(days: -1).description + "T16:00:00.000Z", end.adding(days: -1).description + "T16:00:00.000Z")
-    }
-
-    // MARK: Keys
-
-    private func authenticate(_ request: Request) async throws -> ApiKey {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw Problem(.unauthorized, type: "missing-key", title: "API key required",
-                          detail: "send the department's API key as 'Authorization: Bearer xy_…'")
-        }
-        let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        if let key = keys.valid(secret) { return key }
-        guard let key = try await AccessKeys.authenticate(secret, store: platform.store) else {
-            throw Problem(.unauthorized, type: "invalid-key", title: "Unknown or revoked API key",
-                          detail: "this API key is unknown or has been revoked; ask the credit office for a new one")
-        }
-        keys.remember(secret, key)
-        return key
-    }
-
-    private func requireAdmin(_ request: Request) async throws -> ApiKey {
-        let key = try await authenticate(request)
-        guard key.isAdmin else {
-            throw Problem(.forbidden, type: "admin-only", title: "Administrators only", detail: "this needs a credit-office administrator key")
-        }
-        return key
-    }
-
-    /// A department asks for itself; an administrator names the department it asks for.
-    private func departmentFor(_ key: ApiKey, requested: String?) throws -> String {
-        if let own = key.department_id {
-            if let requested, !requested.isEmpty, requested != own {
-                throw Problem(.forbidden, type: "other-department", title: "Not your department",
-                              detail: "this key belongs to \(own); it cannot check for \(requested)")
-            }
-            return own
-        }
-        guard let requested, !requested.isEmpty else {
-            throw invalidField("department", "an administrator key must name the department that handles the matter")
-        }
-        return requested
     }
 
     // MARK: Pages
 
     struct FormView {
         struct Option { let code, name: String; let selected: Bool }
-        struct Line { let title, detail: String; let mandatory: Bool }
+        struct Line { let id, title, detail: String; let mandatory: Bool }
         struct Result {
             let heading: String
             let tone: String
@@ -284,39 +212,81 @@ struct CheckRoutes {
             let incentives: [Line]
             let candidates: [Line]
             let freshness: String
+            /// Measures and incentives to report on, in the feedback form.
+            let feedback: [Line]
         }
         let title = "逢办必查 · 信用郴州"
         let scenarios: [Option]
-        let code, name, matter: String
+        let code, name, matter, department: String
+        /// Administrators name the department they check for; clerks and keys check for their own.
+        let asksDepartment: Bool
         let error: String?
+        let notice: String?
         let result: Result?
     }
 
-    @Sendable func form(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        try await renderForm(values: [:], error: nil, result: nil, status: .ok)
+    @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await renderForm(values: [:], error: nil, result: nil, context: context, status: .ok)
     }
 
-    @Sendable func submitForm(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: 1 << 16)
-        let values = (try? URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer))) ?? [:]
+    @Sendable func submitForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let values = FormFields(try await request.body.collect(upTo: 1 << 16)).values
         do {
-            guard let secret = values["api_key"], !secret.isEmpty, let key = try await AccessKeys.authenticate(secret, store: platform.store),
-                let department = key.department_id
-            else {
-                return try await renderForm(values: values, error: "API 密钥无效：请使用本部门的密钥（the key is unknown, revoked or not a department's key）", result: nil, status: .unauthorized)
-            }
+            let department = try context.department(requested: values["department"])
             let code = values["code"].flatMap { $0.isEmpty ? nil : $0 }
             let answer = try await service.check(CheckRequest(
                 code: code, name: code == nil ? values["name"] : nil, scenario: values["scenario"] ?? "", departmentID: department,
-                matter: values["matter"].flatMap { $0.isEmpty ? nil : $0 }, askedBy: key.id))
-            return try await renderForm(values: values, error: nil, result: resultView(answer), status: .created)
+                matter: values["matter"].flatMap { $0.isEmpty ? nil : $0 }, askedBy: context.caller.auditName))
+            return try await renderForm(values: values, error: nil, result: resultView(answer), context: context, status: .created)
+        } catch let problem as Problem {
+            return try await renderForm(values: values, error: problem.page ?? problem.detail, result: nil, context: context, status: problem.status)
         } catch let error as JointError {
-            if case .unavailable(let what) = error { return try await renderForm(values: values, error: "查询失败，不是查询结果：\(what)", result: nil, status: .serviceUnavailable) }
-            return try await renderForm(values: values, error: error.description, result: nil, status: .badRequest)
+            if case .unavailable = error {
+                return try await renderForm(values: values, error: "查询失败，本次不是查询结果：平台暂时无法查询数据，请稍后重试。", result: nil,
+                                            context: context, status: .serviceUnavailable)
+            }
+            return try await renderForm(values: values, error: Self.chinese(error), result: nil, context: context, status: .badRequest)
         } catch {
-            return try await renderForm(values: values, error: "平台暂时无法查询数据，本次不是“未命中”结果，请稍后重试（the database could not be consulted）", result: nil, status: .serviceUnavailable)
+            return try await renderForm(values: values, error: "平台暂时无法查询数据，本次不是“未命中”结果，请稍后重试。", result: nil,
+                                        context: context, status: .serviceUnavailable)
         }
     }
+
+    /// The feedback form under a check's answer: for each measure, applied or not (with the reason), and the outcome.
+    @Sendable func feedbackForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let values = FormFields(try await request.body.collect(upTo: 1 << 16))
+        let measures = try await platform.store.repositories.checks.measures(check: id)
+        var lines: [MeasureFeedback] = []
+        for m in measures {
+            guard let applied = values.text("applied_\(m.measure_id)") else {
+                return try await renderForm(values: [:], error: "请对每项措施选择“已采取”或“未采取”。", result: nil, context: context, status: .badRequest)
+            }
+            lines.append(MeasureFeedback(measureId: m.measure_id, applied: applied == "yes", reason: values.text("reason_\(m.measure_id)")))
+        }
+        do {
+            try await service.feedback(check: id, department: context.caller.departmentID, lines: lines, outcome: values.text("outcome"),
+                                       by: context.actor("feedback on check \(id)"))
+        } catch let error as JointError {
+            return try await renderForm(values: [:], error: Self.chinese(error), result: nil, context: context,
+                                        status: { if case .notFound = error { return .notFound }; if case .conflict = error { return .conflict }; return .badRequest }())
+        }
+        return try await renderForm(values: [:], error: nil, notice: "已记录查询 \(id) 的措施采取情况，谢谢反馈。", result: nil, context: context, status: .created)
+    }
+
+    /// A refusal of the joint service as a page reads it.
+    static func chinese(_ error: JointError) -> String {
+        switch error {
+        case .invalid(let field, _): "“\(Self.fieldLabels[field] ?? field)”填写有误：\(error.description.contains("reason") ? "未采取措施时须说明理由" : "请检查后重新提交")。"
+        case .notFound: "未找到该查询记录，或它不属于本部门。"
+        case .conflict: "该查询的反馈已经提交过，不能重复提交。"
+        case .forbidden: "无权办理该事项。"
+        case .unavailable: "平台暂时无法查询数据，请稍后重试。"
+        }
+    }
+
+    static let fieldLabels = ["scenario": "办理事项", "code": "统一社会信用代码", "name": "名称", "department": "部门", "measures": "措施",
+                              "outcome": "办理结果", "id_number": "身份证号"]
 
     private func resultView(_ a: CheckAnswer) -> FormView.Result {
         let heading = switch a.result {
@@ -333,29 +303,32 @@ struct CheckRoutes {
         default: "未匹配"
         }
         func measure(_ m: CheckAnswer.MeasureBody) -> FormView.Line {
-            .init(title: m.title, detail: "\(m.memorandum.title)（\(m.memorandum.documentNumber)）· 依据：\(m.legalBasis)\(m.programme.map { " · \($0)" } ?? "")",
+            .init(id: m.id, title: m.title, detail: "\(m.memorandum.title)（\(m.memorandum.documentNumber)）· 依据：\(m.legalBasis)\(m.programme.map { " · \($0)" } ?? "")",
                   mandatory: m.mandatory)
         }
         return .init(
             heading: heading, tone: a.result == "hit" ? "bad" : a.result == "clear" ? "ok" : "warn", checkID: a.checkId,
             subject: a.match.subject.map { "\($0.name)（\($0.code ?? $0.maskedId ?? $0.id)）" } ?? a.query.value, how: how,
-            memberships: a.memberships.map { .init(title: "\($0.listName) · \($0.recordTypeName)",
+            memberships: a.memberships.map { .init(id: $0.recordId, title: "\($0.listName) · \($0.recordTypeName)",
                                                     detail: "\($0.documentNumber) · \($0.department.name) · \($0.start) 至 \($0.end)（不含）· \($0.legalBasis)", mandatory: false) },
             measures: a.measures.map(measure), incentives: a.incentives.map(measure),
             candidates: a.match.candidates.map { c in
-                .init(title: "\(c.name)（\(c.code ?? c.subjectId)）得分 \(String(format: "%.2f", c.score))",
+                .init(id: c.subjectId, title: "\(c.name)（\(c.code ?? c.subjectId)）得分 \(String(format: "%.2f", c.score))",
                       detail: c.explanation.map { "\($0.part)：\($0.note)" }.joined(separator: "；") + (c.suppressed.map { " · 已标记为误报：\($0)" } ?? ""),
                       mandatory: false)
             },
-            freshness: "数据截至 \(a.freshness.latestChangeAt ?? "—")（变更序号 \(a.freshness.latestChangeSeq.map(String.init) ?? "—")）；主体记录最近更新 \(a.freshness.subjectRecordsUpdatedAt ?? "—")")
+            freshness: "数据截至 \(a.freshness.latestChangeAt ?? "—")（变更序号 \(a.freshness.latestChangeSeq.map(String.init) ?? "—")）；主体记录最近更新 \(a.freshness.subjectRecordsUpdatedAt ?? "—")",
+            feedback: (a.measures + a.incentives).map(measure))
     }
 
-    private func renderForm(values: [String: String], error: String?, result: FormView.Result?, status: HTTPResponse.Status) async throws -> Response {
+    private func renderForm(values: [String: String], error: String?, notice: String? = nil, result: FormView.Result?,
+                            context: AppRequestContext, status: HTTPResponse.Status) async throws -> Response {
         let scenarios = (try? await service.measureCatalog().scenarios) ?? []
         let view = FormView(
             scenarios: scenarios.map { .init(code: $0.code, name: $0.name, selected: $0.code == values["scenario"]) },
-            code: values["code"] ?? "", name: values["name"] ?? "", matter: values["matter"] ?? "", error: error, result: result)
-        return try html(view, template: "check-form", status: status)
+            code: values["code"] ?? "", name: values["name"] ?? "", matter: values["matter"] ?? "", department: values["department"] ?? "",
+            asksDepartment: context.caller.departmentID == nil, error: error, notice: notice, result: result)
+        return try platform.html("check-form", view, context: context, status: status)
     }
 
     struct OfficeView {
@@ -369,11 +342,14 @@ struct CheckRoutes {
         let graceDays: Int
     }
 
-    @Sendable func officePage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func officePage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (from, to) = try period(request)
         let report: ApplicationReport
         do {
-            report = try await service.applicationReport(from: from, to: to)
+            let region = try context.region(requested: request.uri.queryParameters["region"].map(String.init), regions: platform.regions)
+            report = try await service.applicationReport(from: from, to: to, within: region)
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw unavailable("the office report could not be computed: the database does not answer")
         }
@@ -386,52 +362,11 @@ struct CheckRoutes {
             memoranda: lines(report.byMemorandum), measures: lines(report.byMeasure), departments: lines(report.byDepartment),
             regions: lines(report.byRegion),
             pending: report.withoutFeedback.map { .init(id: $0.checkId, department: $0.departmentName, scenario: $0.scenario, result: $0.result,
-                                                        askedAt: String($0.askedAt.prefix(16)).replacingOccurrences(of: "T", with: " "),
+                                                        askedAt: beijingTime($0.askedAt),
                                                         measures: "\($0.measures + $0.incentives)") },
             graceDays: report.feedbackGraceDays)
-        return try html(view, template: "office-checks", status: .ok)
+        return try platform.html("office-checks", view, context: context)
     }
 
     private func percent(_ share: Double?) -> String { share.map { String(format: "%.1f %%", $0 * 100) } ?? "—" }
-
-    private func html(_ view: Any, template: String, status: HTTPResponse.Status) throws -> Response {
-        guard let html = platform.templates.render(view, withTemplate: template) else {
-            throw HTTPError(.internalServerError, message: "template \(template) is missing")
-        }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-}
-
-extension String {
-    /// `subjectId` → `subject_id`, to name fields as the API spells them.
-    var snakeCased: String {
-        reduce(into: "") { out, c in
-            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-        }
-    }
-}
-
-/// API keys recently found valid, by a digest of their secret.
-final class KeyCache: @unchecked Sendable {
-    private var entries: [String: (key: ApiKey, until: ContinuousClock.Instant)] = [:]
-    private let lock = NSLock()
-    private let lifetime: Duration
-
-    init(seconds: Int) { lifetime = .seconds(seconds) }
-
-    func valid(_ secret: String) -> ApiKey? {
-        let digest = AccessKeys.hash(secret)
-        return lock.withLock {
-            guard let entry = entries[digest], ContinuousClock.now < entry.until else { return nil }
-            return entry.key
-        }
-    }
-
-    func remember(_ secret: String, _ key: ApiKey) {
-        let digest = AccessKeys.hash(secret)
-        lock.withLock {
-            if entries.count > 10_000 { entries.removeAll() }
-            entries[digest] = (key, ContinuousClock.now + lifetime)
-        }
-    }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
+import XinyongAccess
 import XinyongExchange
 import XinyongModel
 import XinyongStore
@@ -12,44 +13,21 @@ struct ExchangeRoutes {
     let platform: Platform
     let importer: BatchImporter
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/api/v1/batches", use: submit)
-        router.get("/api/v1/batches/{id}", use: report)
-        router.get("/api/v1/changes", use: changes)
-        router.post("/api/v1/records/{id}/withdraw", use: withdraw)
-        router.get("/api/v1/quality", use: quality)
-        router.post("/api/v1/admin/departments", use: createDepartment)
-        router.get("/api/v1/admin/keys", use: listKeys)
-        router.post("/api/v1/admin/keys", use: createKey)
-        router.post("/api/v1/admin/keys/{id}/revoke", use: revokeKey)
-    }
-
-    // MARK: Authentication
-
-    func authenticate(_ request: Request) async throws -> ApiKey {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw Problem(.unauthorized, type: "missing-key", title: "API key required",
-                          detail: "send the department's API key as 'Authorization: Bearer xy_…'")
-        }
-        guard let key = try await AccessKeys.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), store: platform.store) else {
-            throw Problem(.unauthorized, type: "invalid-key", title: "Unknown or revoked API key",
-                          detail: "this API key is unknown or has been revoked; ask the credit office for a new one")
-        }
-        return key
-    }
-
-    func requireAdmin(_ request: Request) async throws -> ApiKey {
-        let key = try await authenticate(request)
-        guard key.isAdmin else {
-            throw Problem(.forbidden, type: "admin-only", title: "Administrators only", detail: "this needs a credit-office administrator key")
-        }
-        return key
+    func register(on edge: Edge) {
+        edge.post("/api/v1/batches", .department, use: submit)
+        edge.get("/api/v1/batches/{id}", .department, use: report)
+        edge.get("/api/v1/changes", .feed, use: changes)
+        edge.post("/api/v1/records/{id}/withdraw", .department, use: withdraw)
+        edge.get("/api/v1/quality", .office, use: quality)
+        edge.post("/api/v1/admin/departments", .admin, use: createDepartment)
+        edge.get("/api/v1/admin/keys", .admin, use: listKeys)
+        edge.post("/api/v1/admin/keys", .admin, use: createKey)
+        edge.post("/api/v1/admin/keys/{id}/revoke", .admin, use: revokeKey)
     }
 
     // MARK: Batches
 
-    @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let key = try await authenticate(request)
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         guard let type = query["type"].map(String.init), !type.isEmpty else {
             throw Problem(.badRequest, type: "missing-type", title: "Record type required",
@@ -60,11 +38,11 @@ struct ExchangeRoutes {
             throw Problem(.badRequest, type: "invalid-mode", title: "Unknown mode",
                           detail: "mode '\(modeText)' must be all_or_nothing or accept_valid")
         }
-        let department = try departmentFor(key, requested: query["department"].map(String.init))
+        let department = try context.department(requested: query["department"].map(String.init))
         let format = try bodyFormat(request)
         var batchRequest = BatchRequest(
             departmentID: department, recordType: type, mode: mode, source: "api-\(format)",
-            idempotencyKey: request.headers[.init("Idempotency-Key")!], submittedBy: key.id)
+            idempotencyKey: request.headers[.init("Idempotency-Key")!], submittedBy: context.caller.auditName)
         var body = request.body
         if batchRequest.idempotencyKey != nil {
             // The body is needed twice (hash, then rows), so an idempotent request is read whole first.
@@ -81,21 +59,6 @@ struct ExchangeRoutes {
             return try await importer.run(batchRequest, source: source)
         }
         return try await batchResponse(summary, replay: false)
-    }
-
-    private func departmentFor(_ key: ApiKey, requested: String?) throws -> String {
-        if let own = key.department_id {
-            if let requested, requested != own {
-                throw Problem(.forbidden, type: "other-department", title: "Not your department",
-                              detail: "this key belongs to \(own); it cannot submit for \(requested)")
-            }
-            return own
-        }
-        guard let requested else {
-            throw Problem(.badRequest, type: "missing-department", title: "Department required",
-                          detail: "an administrator key must name the department: ?department=ID")
-        }
-        return requested
     }
 
     private func bodyFormat(_ request: Request) throws -> String {
@@ -145,12 +108,11 @@ struct ExchangeRoutes {
         return response
     }
 
-    @Sendable func report(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let key = try await authenticate(request)
+    @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard let summary = try await platform.store.repositories.batches.find(id: id),
-            key.isAdmin || key.department_id == summary.department_id
-        else { throw Problem.notFound("no batch \(id) for this key") }
+            context.caller.isAdmin || context.caller.departmentID == summary.department_id
+        else { throw Problem.notFound("no batch \(id) for this caller", page: "未找到该批次，或它不属于本部门。") }
         let issues = try await platform.store.repositories.batches.issues(batch: id)
         let wantsCSV = request.uri.queryParameters["format"] == "csv" || (request.headers[.accept] ?? "").contains("text/csv")
         guard wantsCSV else {
@@ -168,16 +130,15 @@ struct ExchangeRoutes {
 
     struct Withdrawal: Decodable { let reason: String }
 
-    @Sendable func withdraw(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let key = try await authenticate(request)
+    @Sendable func withdraw(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let body = try await decodeBody(Withdrawal.self, request)
+        let body = try await JSONRequest.decode(Withdrawal.self, request)
         guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw Problem(.badRequest, type: "missing-reason", title: "Reason required", detail: "say why the record is withdrawn: {\"reason\": \"…\"}")
         }
         do {
-            let record = try await RecordLifecycle.withdraw(recordID: id, department: key.department_id, reason: body.reason,
-                                                            store: platform.store, by: Actor(key.id, reason: body.reason))
+            let record = try await RecordLifecycle.withdraw(recordID: id, department: context.caller.departmentID, reason: body.reason,
+                                                            store: platform.store, by: context.actor(body.reason))
             return try JSONBody.response(["id": record.id, "status": record.status.rawValue])
         } catch let missing as RecordLifecycle.NotFound {
             throw Problem.notFound(missing.description)
@@ -186,21 +147,21 @@ struct ExchangeRoutes {
 
     // MARK: Change feed and quality
 
-    @Sendable func changes(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        _ = try await authenticate(request)
+    @Sendable func changes(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let sinceText = query["since"].map(String.init) ?? "0"
         guard let since = Int(sinceText), since >= 0 else {
             throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
         }
         let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        // TODO(feed-keys merge): visibleTo
         let changes = try await platform.store.repositories.changes.since(since, limit: limit)
         return try JSONBody.response(ChangesBody(changes: changes, nextCursor: changes.last?.seq ?? since))
     }
 
-    @Sendable func quality(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        _ = try await requireAdmin(request)
-        return try JSONBody.response(try await DataQuality.report(store: platform.store, regions: platform.regions))
+    @Sendable func quality(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let region = try context.region(requested: request.uri.queryParameters["region"].map(String.init), regions: platform.regions)
+        return try JSONBody.response(try await DataQuality.report(store: platform.store, regions: platform.regions, within: region))
     }
 
     // MARK: Administration
@@ -211,13 +172,14 @@ struct ExchangeRoutes {
     }
 
     struct NewKey: Decodable {
+        /// department (needs department_id), admin or recipient.
+        let role: String?
         let departmentId: String?
         let name: String
     }
 
-    @Sendable func createDepartment(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let admin = try await requireAdmin(request)
-        let body = try await decodeBody(NewDepartment.self, request)
+    @Sendable func createDepartment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONRequest.decode(NewDepartment.self, request)
         guard let level = Department.Level(rawValue: body.level) else {
             throw Problem(.badRequest, type: "invalid-field", title: "Invalid department", detail: "level '\(body.level)' must be province, city or county")
         }
@@ -230,47 +192,37 @@ struct ExchangeRoutes {
         let department = Department(id: body.id, name: body.name, category: body.category, regionCode: body.regionCode,
                                     level: level, code: body.code.flatMap { SocialCreditCode.verify($0).code })
         try await platform.store.transaction {
-            try await $0.departments.insert([department], by: Actor(admin.id, reason: "department created through the API"))
+            try await $0.departments.insert([department], by: context.actor("department created through the API"))
         }
         return try JSONBody.response(department, status: .created)
     }
 
-    @Sendable func listKeys(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        _ = try await requireAdmin(request)
+    @Sendable func listKeys(_ request: Request, context: AppRequestContext) async throws -> Response {
         return try JSONBody.response(try await platform.store.repositories.apiKeys.list())
     }
 
-    @Sendable func createKey(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let admin = try await requireAdmin(request)
-        let body = try await decodeBody(NewKey.self, request)
-        let issued = try await refusing {
-            try await AccessKeys.issue(department: body.departmentId, name: body.name, store: platform.store,
-                                       by: Actor(admin.id, reason: "key issued through the API"))
+    @Sendable func createKey(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONRequest.decode(NewKey.self, request)
+        let roleText = body.role ?? (body.departmentId == nil ? nil : KeyRole.department.rawValue)
+        guard let roleText else {
+            throw Problem.invalidField("role", "name the key's role (department with department_id, admin or recipient)")
         }
+        guard let role = KeyRole(rawValue: roleText) else {
+            throw Problem.invalidField("role", "'\(roleText.prefix(30))' is not one of \(KeyRole.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let issued = try await platform.keys.issue(role, department: body.departmentId, name: body.name,
+                                                   by: context.actor("key issued through the API"))
         return try JSONBody.response(["id": issued.id, "secret": issued.secret, "note": "shown once; store it now"], status: .created)
     }
 
-    @Sendable func revokeKey(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let admin = try await requireAdmin(request)
+    @Sendable func revokeKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let revoked = try await platform.store.transaction {
-            try await $0.apiKeys.revoke(id: id, by: Actor(admin.id, reason: "key revoked through the API"))
-        }
+        let actor = context.actor("key revoked through the API")
+        let revoked = try await platform.store.transaction { try await $0.apiKeys.revoke(id: id, by: actor) }
         guard revoked else {
             throw Problem.notFound("no active key \(id)")
         }
         return try JSONBody.response(["id": id, "status": "revoked"])
-    }
-
-    private func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do {
-            return try decoder.decode(type, from: Data(buffer: buffer))
-        } catch {
-            throw Problem(.badRequest, type: "invalid-json", title: "Invalid request body", detail: "\(error)")
-        }
     }
 }
 

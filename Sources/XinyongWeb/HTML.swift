@@ -2,53 +2,131 @@ import Foundation
 import Hummingbird
 import XinyongModel
 import XinyongPublication
+import XinyongStore
 
 extension Platform {
-    /// Renders a Mustache page (which escapes every value) as an HTML response.
-    func html(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) throws -> Response {
-        guard let html = templates.render(view, withTemplate: template) else {
+    /// The one render helper: a Mustache page (which escapes every value) as an HTML response, with the
+    /// header's account links for whoever is asking and the session's CSRF token in every form
+    /// (templates mark both places with the `chrome` and `csrf` partials).
+    func html(_ template: String, _ view: Any, context: AppRequestContext, status: HTTPResponse.Status = .ok) throws -> Response {
+        guard var html = templates.render(view, withTemplate: template) else {
             throw HTTPError(.internalServerError, message: "template \(template) is missing")
         }
+        html = html.replacingOccurrences(of: Self.chromeMarker, with: chrome(for: context))
+        let token = context.session.map { "<input type=\"hidden\" name=\"csrf\" value=\"\($0.csrfToken)\">" } ?? ""
+        html = html.replacingOccurrences(of: Self.csrfMarker, with: token)
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// The page that explains what was wrong with a visitor's input, or what was not found.
-    func message(_ heading: String, detail: String, input: String = "", status: HTTPResponse.Status) throws -> Response {
-        try html("message", MessageView(title: heading, heading: heading, detail: detail, input: String(input.prefix(100))), status: status)
+    /// The same, with the context first, for calls whose view is long.
+    func html(_ template: String, context: AppRequestContext, _ view: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        try html(template, view, context: context, status: status)
     }
+
+    /// The page that explains what was wrong with a visitor's input, or what was not found.
+    func message(_ heading: String, detail: String, input: String = "", context: AppRequestContext, status: HTTPResponse.Status) throws -> Response {
+        try html("message", MessageView(title: heading, heading: heading, detail: detail, input: String(input.prefix(100)), requestID: nil),
+                 context: context, status: status)
+    }
+
+    /// The Chinese page for a refused or failed request.
+    func errorPage(_ problem: Problem, context: AppRequestContext) throws -> Response {
+        let heading = Self.pageHeading(problem.status)
+        return try html("message", MessageView(title: heading, heading: heading, detail: problem.page ?? Self.pageDetail(problem.status),
+                                               input: "", requestID: context.id), context: context, status: problem.status)
+    }
+
+    static let chromeMarker = "<!--xy:chrome-->"
+    static let csrfMarker = "<!--xy:csrf-->"
+
+    private func chrome(for context: AppRequestContext) -> String {
+        guard case .user(let user) = context.caller, let session = context.session else {
+            return "<a class=\"login\" href=\"/login\">登录</a>"
+        }
+        var links: [String] = []
+        if Access.department.allows(context.caller) { links += ["<a href=\"/submit\">报送</a>", "<a href=\"/checks\">逢办必查</a>"] }
+        if Access.office.allows(context.caller) { links += ["<a href=\"/office/quality\">数据质量</a>", "<a href=\"/office/checks\">联合奖惩</a>"] }
+        if Access.admin.allows(context.caller) { links.append("<a href=\"/office/users\">用户</a>") }
+        if Access.audit.allows(context.caller) { links.append("<a href=\"/office/audit\">审计</a>") }
+        let name = user.name.htmlEscaped
+        return links.joined() + "<a href=\"/account\">\(name)（\(user.role.label)）</a>"
+            + "<form class=\"logout\" action=\"/logout\" method=\"post\"><input type=\"hidden\" name=\"csrf\" value=\"\(session.csrfToken)\">"
+            + "<button type=\"submit\">退出</button></form>"
+    }
+
+    static func pageHeading(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400, 422: "请求有误"
+        case 401: "请先登录"
+        case 403: "无权访问"
+        case 404: "页面不存在"
+        case 405: "不支持的操作"
+        case 409: "操作冲突"
+        case 413: "提交的内容过大"
+        case 415: "不支持的文件格式"
+        case 429: "操作过于频繁"
+        case 503: "服务暂不可用"
+        default: status.code >= 500 ? "系统内部错误" : "请求未能完成"
+        }
+    }
+
+    static func pageDetail(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 404: "您访问的地址不存在，请检查地址，或从首页重新进入。"
+        case 405: "该地址不支持此操作。"
+        case 413: "提交的内容超过了允许的大小。"
+        case 429: "请稍后再试。"
+        case 503: "平台暂时无法访问数据库，请稍后再试。"
+        case 500...: "平台处理该请求时出错，请稍后再试；如持续出现，请向信用办报告下方的请求编号。"
+        default: "请检查输入后重试。"
+        }
+    }
+}
+
+/// A stored instant (ISO 8601, UTC) as people in the city read it: Beijing time to the minute.
+func beijingTime(_ instant: String) -> String {
+    guard let date = Timestamp.parse(instant) else { return instant }
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+    return String(format: "%04d-%02d-%02d %02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
 }
 
 struct MessageView {
     let title, heading, detail, input: String
+    let requestID: String?
+}
+
+extension String {
+    var htmlEscaped: String {
+        var out = ""
+        for c in self {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
 }
 
 /// Query parameters as the public pages read them: form-decoded (a browser sends a typed space as
 /// `+`), trimmed, absent when empty, and checked. A value that is not valid percent-encoded UTF-8 is absent.
 struct PublicQuery {
     let request: Request
-    private let values: [String: String]
+    private let fields: FormFields
 
     init(request: Request) {
         self.request = request
-        var values: [String: String] = [:]
-        for pair in (request.uri.query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.formDecoded(parts[0]), values[name] == nil else { continue }
-            values[name] = parts.count > 1 ? Self.formDecoded(parts[1]) : ""
-        }
-        self.values = values
+        self.fields = FormFields(request.uri.query ?? "")
     }
 
-    private static func formDecoded(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-    }
-
-    func text(_ name: String) -> String? {
-        guard let value = values[name] else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
-    }
+    func text(_ name: String) -> String? { fields.text(name) }
 
     func int(_ name: String, default value: Int) throws -> Int {
         guard let text = text(name) else { return value }

@@ -7,7 +7,7 @@ import XinyongMonitoringService
 /// The dashboard pages: the national table and a city's page (score, trend charts, breakdown, events,
 /// rank interval, sensitivity, what-if). Server-rendered; the charts are inline SVG, no JavaScript.
 extension MonitoringRoutes {
-    @Sendable func tablePage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func tablePage(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let query = try Query(request)
             let month = try await resolveMonth(query)
@@ -16,15 +16,15 @@ extension MonitoringRoutes {
             let months = try await service.months(edition: query.edition)
             let rows = scores.results.filter { query.matches($0.city) }
                 .sorted { ($0.city.group.rawValue, $0.rank) < ($1.city.group.rawValue, $1.rank) }
-            return try page("monitoring-table", MonitoringTableView(
+            return try platform.html("monitoring-table", context: context, MonitoringTableView(
                 query: query, month: month, window: windowText(scores), months: months, provinces: provinces(),
                 rows: rows.map { TableRow($0, interval: intervals[$0.city.code], province: provinceName($0.city.province), edition: query.edition, month: month) }))
         } catch {
-            return try errorPage(error)
+            throw problem(error)
         }
     }
 
-    @Sendable func cityPage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func cityPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let query = try Query(request)
             let code = try context.parameters.require("code")
@@ -42,13 +42,13 @@ extension MonitoringRoutes {
                     whatIf = try await service.whatIf(edition: query.edition, month: month, city: code, indicator: indicator, value: value)
                 } catch let p as Problem { whatIfError = p.detail } catch let e as MonitoringEngine.UnknownLeaf { whatIfError = e.description }
             }
-            return try page("monitoring-city", MonitoringCityView(
+            return try platform.html("monitoring-city", context: context, MonitoringCityView(
                 explanation: explanation, trend: trend, interval: interval, sensitivity: sensitivity, edition: edition,
                 months: try await service.months(edition: query.edition), province: provinceName(explanation.city.province),
                 whatIf: whatIf, whatIfError: whatIfError, requestedIndicator: request.uri.queryParameters["indicator"].map(String.init),
                 requestedValue: request.uri.queryParameters["value"].map(String.init)))
         } catch {
-            return try errorPage(error)
+            throw problem(error)
         }
     }
 
@@ -56,20 +56,6 @@ extension MonitoringRoutes {
 
     func provinces() -> [(String, String)] {
         Array(Set(service.cities.map(\.province))).sorted().map { ($0, provinceName($0)) }
-    }
-
-    func errorPage(_ error: any Error) throws -> Response {
-        let mapped = problem(error)
-        guard let p = mapped as? Problem else { throw mapped }
-        let heading = p.status == .notFound ? "未找到" : "请求有误"
-        return try page("message", MessageView(title: heading, heading: heading, detail: p.detail, input: ""), status: p.status)
-    }
-
-    func page(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) throws -> Response {
-        guard let html = platform.templates.render(view, withTemplate: template) else {
-            throw HTTPError(.internalServerError, message: "template \(template) is missing")
-        }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
 

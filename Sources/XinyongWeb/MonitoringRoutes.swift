@@ -6,38 +6,35 @@ import XinyongMonitoringService
 import XinyongStore
 
 /// The city credit monitoring: dashboard pages under `/monitoring` and JSON under `/api/v1/monitoring`.
-/// Reads go through the shared ``MonitoringService``; imports need the bearer token in
-/// `XINYONG_MONITORING_TOKEN` (imports over HTTP are off while it is unset).
+/// Reads go through the shared ``MonitoringService``; imports take an administrator (key or login).
 struct MonitoringRoutes {
     let platform: Platform
     let service: MonitoringService
-    let importToken: String?
 
-    init(platform: Platform, importToken: String? = ProcessInfo.processInfo.environment["XINYONG_MONITORING_TOKEN"]) {
+    init(platform: Platform) {
         self.platform = platform
         self.service = MonitoringServices.service(for: platform.store)
-        self.importToken = importToken.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/monitoring", use: tablePage)
-        router.get("/monitoring/cities/{code}", use: cityPage)
-        router.get("/static/monitoring.css") { _, _ in
+    func register(on edge: Edge) {
+        edge.get("/monitoring", .open, use: tablePage)
+        edge.get("/monitoring/cities/{code}", .open, use: cityPage)
+        edge.get("/static/monitoring.css", .open) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(bytes: Platform.resource("monitoring.css"))))
         }
-        let api = router.group("/api/v1/monitoring")
-        api.get("/editions", use: editions)
-        api.get("/editions/{id}", use: editionFile)
-        api.post("/editions", use: importEdition)
-        api.get("/months", use: months)
-        api.get("/scores", use: scores)
-        api.get("/cities/{code}", use: city)
-        api.get("/cities/{code}/trend", use: trend)
-        api.get("/cities/{code}/sensitivity", use: sensitivity)
-        api.get("/cities/{code}/what-if", use: whatIf)
-        api.post("/values", use: importValues)
-        api.post("/events", use: importEvents)
+        let api = "/api/v1/monitoring"
+        edge.get("\(api)/editions", .open, use: editions)
+        edge.get("\(api)/editions/{id}", .open, use: editionFile)
+        edge.post("\(api)/editions", .admin, use: importEdition)
+        edge.get("\(api)/months", .open, use: months)
+        edge.get("\(api)/scores", .open, use: scores)
+        edge.get("\(api)/cities/{code}", .open, use: city)
+        edge.get("\(api)/cities/{code}/trend", .open, use: trend)
+        edge.get("\(api)/cities/{code}/sensitivity", .open, use: sensitivity)
+        edge.get("\(api)/cities/{code}/what-if", .open, use: whatIf)
+        edge.post("\(api)/values", .admin, use: importValues)
+        edge.post("\(api)/events", .admin, use: importEvents)
     }
 
     // MARK: Query parameters
@@ -80,7 +77,9 @@ struct MonitoringRoutes {
         switch error {
         case let e as MonitoringService.NotFound: return Problem.notFound(e.description)
         case let e as MonitoringService.Rejected:
-            return RowsProblem(type: "monitoring-import-rejected", title: "Import refused", detail: e.description, issues: e.issues)
+            var problem = Problem(.unprocessableContent, type: "monitoring-import-rejected", title: "Import refused", detail: e.description)
+            problem.issues = e.issues
+            return problem
         case let e as Edition.Invalid:
             return Problem(.unprocessableContent, type: "invalid-edition", title: "Invalid edition", detail: e.description)
         case let e as MonitoringRepository.EditionConflict:
@@ -97,7 +96,7 @@ struct MonitoringRoutes {
 
     // MARK: JSON
 
-    @Sendable func editions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func editions(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let list = try await service.editions().map {
                 EditionSummary(id: $0.id, name: $0.name, issuedOn: $0.issuedOn, effectiveFrom: $0.effectiveFrom,
@@ -108,7 +107,7 @@ struct MonitoringRoutes {
     }
 
     /// The edition as a file: what `POST /editions` and `xinyong monitor edition import` read back.
-    @Sendable func editionFile(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func editionFile(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let edition = try await service.edition(try context.parameters.require("id"))
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8",
@@ -117,14 +116,14 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func months(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func months(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let query = try Query(request)
             return try JSONBody.response(["edition": [query.edition], "months": try await service.months(edition: query.edition).map(\.description)])
         }
     }
 
-    @Sendable func scores(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func scores(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let query = try Query(request)
             let month = try await resolveMonth(query)
@@ -136,7 +135,7 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func city(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func city(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let query = try Query(request)
             let code = try context.parameters.require("code")
@@ -147,7 +146,7 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func trend(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func trend(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let query = try Query(request)
             let code = try context.parameters.require("code")
@@ -157,7 +156,7 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func sensitivity(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func sensitivity(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let query = try Query(request)
             let code = try context.parameters.require("code")
@@ -167,7 +166,7 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func whatIf(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func whatIf(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
             let query = try Query(request)
             let code = try context.parameters.require("code")
@@ -200,21 +199,9 @@ struct MonitoringRoutes {
 
     // MARK: Imports
 
-    /// Imports need the bearer token; with no token configured they are refused for everyone.
-    func authorize(_ request: Request) throws -> Actor {
-        guard let token = importToken else {
-            throw Problem(.forbidden, type: "imports-disabled", title: "Imports disabled",
-                          detail: "monitoring imports over HTTP are off: set XINYONG_MONITORING_TOKEN on the server, or use `xinyong monitor import`")
-        }
-        guard let header = request.headers[.authorization], header == "Bearer \(token)" else {
-            throw Problem(.unauthorized, type: "unauthorized", title: "Unauthorized", detail: "send Authorization: Bearer <the monitoring token>")
-        }
-        return Actor("api:monitoring-token", reason: "monitoring import over the API")
-    }
-
-    @Sendable func importValues(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func importValues(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
-            let actor = try authorize(request)
+            let actor = context.actor("monitoring import over the API")
             let query = try Query(request)
             let body = try await bodyText(request)
             let summary = try await isJSON(request)
@@ -224,9 +211,9 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func importEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func importEvents(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
-            let actor = try authorize(request)
+            let actor = context.actor("monitoring import over the API")
             let query = try Query(request)
             let body = try await bodyText(request)
             let summary = try await isJSON(request)
@@ -236,9 +223,9 @@ struct MonitoringRoutes {
         }
     }
 
-    @Sendable func importEdition(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func importEdition(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await answer {
-            let actor = try authorize(request)
+            let actor = context.actor("monitoring import over the API")
             let edition = try await service.importEdition(Data(try await bodyText(request).utf8), by: actor)
             return try JSONBody.response(["id": edition.id], status: .created)
         }
@@ -247,7 +234,7 @@ struct MonitoringRoutes {
     func isJSON(_ request: Request) -> Bool { request.headers[.contentType]?.hasPrefix("application/json") ?? false }
 
     func bodyText(_ request: Request) async throws -> String {
-        let buffer = try await request.body.collect(upTo: 64 * 1024 * 1024)
+        let buffer = try await request.body.collect(upTo: 64 << 20)
         return String(buffer: buffer)
     }
 
@@ -263,38 +250,6 @@ struct MonitoringRoutes {
                 return String(describing: value)
             })
         }
-    }
-}
-
-/// A refused import: problem+json with every failing row, its field and the reason.
-struct RowsProblem: HTTPResponseError, Encodable {
-    let type: String
-    let title: String
-    let detail: String
-    let issues: [RowIssue]
-    var status: HTTPResponse.Status { .unprocessableContent }
-
-    init(type: String, title: String, detail: String, issues: [RowIssue]) {
-        self.type = "/problems/\(type)"
-        self.title = title
-        self.detail = detail
-        self.issues = issues
-    }
-
-    enum CodingKeys: String, CodingKey { case type, title, detail, status, issues }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(type, forKey: .type)
-        try c.encode(title, forKey: .title)
-        try c.encode(detail, forKey: .detail)
-        try c.encode(Int(status.code), forKey: .status)
-        try c.encode(issues, forKey: .issues)
-    }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/problem+json; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: try JSONBody.encoder.encode(self))))
     }
 }
 

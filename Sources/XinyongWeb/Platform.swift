@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Mustache
 import Prometheus
+import XinyongAccess
 import XinyongExchange
 import XinyongJoint
 import XinyongModel
@@ -20,11 +21,20 @@ public struct Platform: Sendable {
     public let personKey: SymmetricKey
     /// The public website's use cases (search, profiles, listings, signed reports).
     public let site: PublicSite
+    /// The office's accounts and sessions.
+    public let accounts: Accounts
+    /// API keys of systems.
+    public let keys: AccessKeys
+    let cookies: SessionCookies
     let templates: MustacheLibrary
 
     /// Loads what the pages need once at start: catalogue versions and templates.
-    /// - Parameter reportKey: the key credit reports are signed with (`ReportKeyFile`).
-    public static func load(store: Store, personKey: SymmetricKey, reportKey: Curve25519.Signing.PrivateKey) async throws -> Platform {
+    /// - Parameters:
+    ///   - reportKey: the key credit reports are signed with (`ReportKeyFile`).
+    ///   - requireTOTP: `OFFICE_REQUIRE_TOTP`, administrators must add a second factor.
+    ///   - secureCookies: `COOKIE_SECURE`, the session cookie is sent over TLS only.
+    public static func load(store: Store, personKey: SymmetricKey, reportKey: Curve25519.Signing.PrivateKey,
+                            requireTOTP: Bool = false, secureCookies: Bool = false) async throws -> Platform {
         var catalogs: [Int: Catalog] = [:]
         var version = 1
         while let catalog = try await store.repositories.catalog.version(version) {
@@ -34,7 +44,9 @@ public struct Platform: Sendable {
         let directory = resourcesPath("templates")
         let templates = try await MustacheLibrary(directory: directory)
         let site = PublicSite(store: store, catalogs: catalogs, regions: .shipped, reportKey: reportKey)
-        return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, site: site, templates: templates)
+        return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, site: site,
+                        accounts: Accounts(store: store, requireTOTPForAdmins: requireTOTP), keys: AccessKeys(store: store),
+                        cookies: SessionCookies(secure: secureCookies), templates: templates)
     }
 
     /// The newest catalogue version: what new submissions are judged by.
@@ -57,17 +69,19 @@ public struct Platform: Sendable {
         let subjects = store.repositories.subjects
         if let legacy = LegacyRegistrationNumber(input) {
             guard let subject = try await subjects.find(legacy: legacy) else {
-                throw Problem.notFound("no subject has the registration number \(legacy.value)")
+                throw Problem.notFound("no subject has the registration number \(legacy.value)", page: "未找到注册号为 \(legacy.value) 的信用主体。")
             }
             return subject
         }
         switch SocialCreditCode.verify(input) {
         case .invalid(let reason):
             throw Problem(.badRequest, type: "invalid-code", title: "Invalid unified social credit code",
-                          detail: reason.description, extra: ["input": String(input.prefix(100))])
+                          detail: reason.description, extra: ["input": String(input.prefix(100))],
+                          page: "无法识别的代码：统一社会信用代码为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z）；也可输入 15 位注册号。")
         case .valid(let code), .checkFailed(let code, _):
             guard let subject = try await subjects.find(code: code) else {
-                throw Problem.notFound("no subject has the unified social credit code \(code.value)")
+                throw Problem.notFound("no subject has the unified social credit code \(code.value)",
+                                       page: "未找到统一社会信用代码为 \(code.value) 的信用主体。")
             }
             return subject
         }
@@ -88,28 +102,37 @@ public func buildApplication(
     platform: Platform, host: String, port: Int, logger: Logger = Logger(label: "xinyong.web")
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(platform: platform),
+        router: buildRouter(platform: platform).router,
         configuration: .init(address: .hostname(host, port: port), serverName: "xinyong"),
         logger: logger)
 }
 
-public func buildRouter(platform: Platform) -> Router<BasicRequestContext> {
+/// The router behind the one edge: errors, security headers, metrics, authentication, then the routes,
+/// each declaring what it needs.
+func buildRouter(platform: Platform) -> Edge {
     _ = PlatformMetrics.registry
-    let router = Router()
+    let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(ErrorMiddleware(platform: platform))
+    router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    APIRoutes(platform: platform).register(on: router)
-    SiteRoutes(platform: platform).register(on: router)
-    SearchRoutes(platform: platform).register(on: router)
-    PublicityRoutes(platform: platform).register(on: router)
-    ReportRoutes(platform: platform).register(on: router)
-    MonitoringRoutes(platform: platform).register(on: router)
-    CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: router)
+    router.middlewares.add(AuthenticationMiddleware(keys: platform.keys, accounts: platform.accounts))
+    let edge = Edge(router: router, store: platform.store)
+    APIRoutes(platform: platform).register(on: edge)
+    AccountRoutes(platform: platform).register(on: edge)
+    AdminRoutes(platform: platform).register(on: edge)
+    SiteRoutes(platform: platform).register(on: edge)
+    SearchRoutes(platform: platform).register(on: edge)
+    PublicityRoutes(platform: platform).register(on: edge)
+    ReportRoutes(platform: platform).register(on: edge)
+    MonitoringRoutes(platform: platform).register(on: edge)
+    CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: edge)
+    AuditRoutes(platform: platform).register(on: edge)
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
-        ExchangeRoutes(platform: platform, importer: importer).register(on: router)
-        SubmitFormRoutes(platform: platform, importer: importer).register(on: router)
-        QualityPage(platform: platform).register(on: router)
+        ExchangeRoutes(platform: platform, importer: importer).register(on: edge)
+        SubmitFormRoutes(platform: platform, importer: importer).register(on: edge)
+        QualityPage(platform: platform).register(on: edge)
     }
-    return router
+    return edge
 }

@@ -9,14 +9,20 @@ public struct Problem: HTTPResponseError, Encodable {
     public let title: String
     public let detail: String
     /// Extra members, such as the input that was wrong.
-    public let extra: [String: String]
+    public var extra: [String: String]
+    /// What a person reading a page is told, in Chinese; nil for the status's general message.
+    public let page: String?
+    /// For a refused file or batch: every failing row with its field and reason.
+    public var issues: (any Encodable & Sendable)?
 
-    public init(_ status: HTTPResponse.Status, type: String, title: String, detail: String, extra: [String: String] = [:]) {
+    public init(_ status: HTTPResponse.Status, type: String, title: String, detail: String, extra: [String: String] = [:],
+                page: String? = nil) {
         self.status = status
         self.type = "/problems/\(type)"
         self.title = title
         self.detail = detail
         self.extra = extra
+        self.page = page
     }
 
     private struct DynamicKey: CodingKey {
@@ -34,6 +40,7 @@ public struct Problem: HTTPResponseError, Encodable {
         try c.encode(Int(status.code), forKey: DynamicKey("status"))
         try c.encode(detail, forKey: DynamicKey("detail"))
         for (key, value) in extra.sorted(by: { $0.key < $1.key }) { try c.encode(value, forKey: DynamicKey(key)) }
+        if let issues { try c.encode(issues, forKey: DynamicKey("issues")) }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -45,7 +52,13 @@ public struct Problem: HTTPResponseError, Encodable {
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    static func notFound(_ what: String) -> Problem {
-        Problem(.notFound, type: "not-found", title: "Not found", detail: what)
+    static func notFound(_ what: String, page: String? = nil) -> Problem {
+        Problem(.notFound, type: "not-found", title: "Not found", detail: what, page: page)
+    }
+
+    /// A field of a request that is missing or wrong: 400, naming it.
+    static func invalidField(_ field: String, _ reason: String, page: String? = nil) -> Problem {
+        Problem(.badRequest, type: "invalid-field", title: "Invalid request", detail: "\(field): \(reason)", extra: ["field": field],
+                page: page)
     }
 }

@@ -4,12 +4,12 @@ import XinyongExchange
 import XinyongModel
 
 /// The credit office's page on data quality and timeliness per department, record type and region.
-/// It shows no personal data; the office's own login arrives with the office pages of a later issue.
+/// It shows no personal data. County offices see their own region and below.
 struct QualityPage {
     let platform: Platform
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/office/quality", use: page)
+    func register(on edge: Edge) {
+        edge.get("/office/quality", .office, use: page)
     }
 
     struct View {
@@ -21,24 +21,22 @@ struct QualityPage {
         let empty: Bool
     }
 
-    @Sendable func page(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let report = try await DataQuality.report(store: platform.store, regions: platform.regions)
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let region = try context.region(requested: PublicQuery(request: request).text("region"), regions: platform.regions)
+        let report = try await DataQuality.report(store: platform.store, regions: platform.regions, within: region)
         let typeNames = Dictionary(uniqueKeysWithValues: (platform.currentCatalog?.recordTypes ?? []).map { ($0.code, $0.name) })
         let view = View(
             lines: report.lines.map { l in
                 .init(department: l.departmentName, region: platform.regions[l.regionCode]?.name ?? l.regionCode,
                       type: typeNames[l.recordType] ?? l.recordType, rows: "\(l.rowsSubmitted)", rejected: percent(l.rejectedShare),
-                      records: "\(l.records)", late: percent(l.lateShare), latest: String((l.latestSubmission ?? "—").prefix(10)))
+                      records: "\(l.records)", late: percent(l.lateShare), latest: l.latestSubmission.map(beijingTime) ?? "—")
             },
             regions: report.regions.map { r in
                 .init(region: r.regionName, rows: "\(r.rowsSubmitted)", rejected: percent(r.rejectedShare),
                       records: "\(r.records)", late: percent(r.lateShare))
             },
             empty: report.lines.isEmpty)
-        guard let html = platform.templates.render(view, withTemplate: "quality") else {
-            throw HTTPError(.internalServerError, message: "template quality is missing")
-        }
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return try platform.html("quality", view, context: context)
     }
 
     private func percent(_ share: Double?) -> String {

@@ -11,50 +11,69 @@ struct ReportRoutes {
     /// A report JSON is a few hundred kilobytes at most; anything far larger is not one.
     static let uploadLimit = 4 << 20
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/reports/public-key", use: publicKey)
-        router.get("/reports/issued/{number}", use: issued)
-        router.get("/reports/{code}", use: issue)
-        router.get("/verify", use: verifyForm)
-        router.post("/verify", use: verifyPage)
-        router.post("/api/v1/reports/verify", use: verifyAPI)
+    func register(on edge: Edge) {
+        edge.get("/reports/public-key", .open, use: publicKey)
+        edge.get("/reports/issued/{number}", .open, use: issued)
+        edge.get("/reports/{code}", .open, use: request)
+        edge.post("/reports/{code}", .open, use: issue)
+        edge.get("/verify", .open, use: verifyForm)
+        edge.post("/verify", .open, use: verifyPage)
+        edge.post("/api/v1/reports/verify", .open, use: verifyAPI)
     }
 
-    @Sendable func publicKey(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func publicKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: ReportKey.published(platform.site.publicKey) + "\n")))
     }
 
-    @Sendable func issue(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let code = try context.parameters.require("code").removingPercentEncoding ?? ""
-        let subject: Subject
-        do {
-            subject = try await platform.findSubject(code)
-        } catch let problem as Problem {
-            if wantsJSON(request) { throw problem }
-            return try platform.message(problem.status == .notFound ? "未找到该信用主体" : "无法识别的代码",
-                                        detail: problem.detail, input: code, status: problem.status)
-        }
-        let signed = try await platform.site.issueReport(for: subject)
-        return try respond(signed, request: request)
+    /// The page that offers a report: issuing one stores a numbered, signed document, so it is a POST
+    /// from here (GET never writes), limited per address.
+    @Sendable func request(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let subject = try await reportSubject(context)
+        return try platform.html("report-request", ReportRequestView(
+            title: "出具信用报告 · \(subject.displayName)", name: subject.displayName, code: subject.displayIdentifier), context: context)
     }
 
-    @Sendable func issued(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func issue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let subject = try await reportSubject(context)
+        if let wait = Self.issuing.wait(context.address) {
+            throw Problem(.tooManyRequests, type: "rate-limited", title: "Too many reports",
+                          detail: "this address issued \(Self.issuing.limit) reports in the last hour; try again in \(wait) seconds",
+                          extra: ["retry_after": String(wait)], page: "同一地址每小时最多出具 \(Self.issuing.limit) 份信用报告，请 \(wait / 60 + 1) 分钟后再试。")
+        }
+        let signed = try await platform.site.issueReport(for: subject)
+        if wantsJSON(request) { return try respond(signed, request: request, context: context) }
+        return Response(status: .seeOther, headers: [.location: "/reports/issued/\(signed.report.number)"])
+    }
+
+    /// Reports issued per address and hour: enough for any person or firm, not for a crawler.
+    static let issuing = RateLimiter(limit: 30, per: 3600)
+
+    private func reportSubject(_ context: AppRequestContext) async throws -> Subject {
+        let code = try context.parameters.require("code").removingPercentEncoding ?? ""
+        let subject = try await platform.findSubject(code)
+        guard subject.kind != .naturalPerson else {
+            throw Problem.notFound("reports are issued for organisations only", page: "信用报告仅对法人和非法人组织出具。")
+        }
+        return subject
+    }
+
+    @Sendable func issued(_ request: Request, context: AppRequestContext) async throws -> Response {
         let number = String(try context.parameters.require("number").prefix(40))
         let check = try await platform.site.checkReport(number: number)
         guard let issued = check.issued,
             let signed = try? SignedCreditReport.decode(Data(issued.document.utf8))
         else {
-            return try platform.message("未找到该报告", detail: "本平台未签发编号为该值的信用报告。", input: number, status: .notFound)
+            return try platform.message("未找到该报告", detail: "本平台未签发编号为该值的信用报告。", input: number, context: context, status: .notFound)
         }
-        return try respond(signed, request: request)
+        return try respond(signed, request: request, context: context)
     }
 
     private func wantsJSON(_ request: Request) -> Bool {
         PublicQuery(request: request).text("format") == "json"
     }
 
-    private func respond(_ signed: SignedCreditReport, request: Request) throws -> Response {
+    private func respond(_ signed: SignedCreditReport, request: Request, context: AppRequestContext) throws -> Response {
         if wantsJSON(request) {
             return Response(
                 status: .ok,
@@ -62,15 +81,15 @@ struct ReportRoutes {
                           .contentDisposition: "attachment; filename=\"credit-report-\(signed.report.number).json\""],
                 body: .init(byteBuffer: ByteBuffer(bytes: signed.json)))
         }
-        return try platform.html("report", ReportView(signed))
+        return try platform.html("report", ReportView(signed), context: context)
     }
 
-    @Sendable func verifyForm(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        try platform.html("verify", VerifyView(keyID: ReportKey.id(of: platform.site.publicKey), number: PublicQuery(request: request).text("number") ?? ""))
+    @Sendable func verifyForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try platform.html("verify", VerifyView(keyID: ReportKey.id(of: platform.site.publicKey), number: PublicQuery(request: request).text("number") ?? ""), context: context)
     }
 
     /// The form posts a number, a pasted document, or a file (multipart).
-    @Sendable func verifyPage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func verifyPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         var view = VerifyView(keyID: ReportKey.id(of: platform.site.publicKey), number: "")
         let body = try await request.body.collect(upTo: Self.uploadLimit)
         let contentType = request.headers[.contentType] ?? ""
@@ -78,7 +97,7 @@ struct ReportRoutes {
         if let document = MultipartForm.file(named: "document", in: body, contentType: contentType), !document.isEmpty {
             check = try await platform.site.checkReport(document: document)
         } else {
-            let fields = (try? URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))) ?? [:]
+            let fields = FormFields(body).values
             if let pasted = fields["document"], !pasted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 check = try await platform.site.checkReport(document: Data(pasted.utf8))
             } else if let number = fields["number"], !number.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -86,15 +105,15 @@ struct ReportRoutes {
                 check = try await platform.site.checkReport(number: number)
             } else {
                 view.result = .init(check: nil, message: "请输入报告编号，或粘贴、上传报告 JSON 文件。")
-                return try platform.html("verify", view, status: .badRequest)
+                return try platform.html("verify", view, context: context, status: .badRequest)
             }
         }
         view.result = .init(check: check, message: nil)
-        return try platform.html("verify", view)
+        return try platform.html("verify", view, context: context)
     }
 
     /// Machines post the report JSON itself and get the verdict as JSON.
-    @Sendable func verifyAPI(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func verifyAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: Self.uploadLimit)
         let check = try await platform.site.checkReport(document: Data(buffer: body))
         return try JSONBody.response(VerificationBody(check))
@@ -131,6 +150,10 @@ struct VerificationBody: Encodable {
         case .malformed(let reason): ("malformed", "无法识别为信用报告：\(reason)")
         }
     }
+}
+
+struct ReportRequestView {
+    let title, name, code: String
 }
 
 struct ReportView {
@@ -187,8 +210,12 @@ struct VerifyView {
     var result: Result?
 }
 
-/// Reads one file field out of a multipart/form-data body (RFC 7578), enough for the verify form's upload.
+/// Reads one field out of a multipart/form-data body (RFC 7578), enough for the verify form's upload.
 enum MultipartForm {
+    static func text(named name: String, in body: ByteBuffer, contentType: String) -> String? {
+        file(named: name, in: body, contentType: contentType).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     static func file(named name: String, in body: ByteBuffer, contentType: String) -> Data? {
         guard contentType.lowercased().hasPrefix("multipart/form-data"),
             let boundaryRange = contentType.range(of: "boundary=")

@@ -7,9 +7,9 @@ import XinyongPublication
 struct SearchRoutes {
     let platform: Platform
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/search", use: page)
-        router.get("/api/v1/search", use: api)
+    func register(on edge: Edge) {
+        edge.get("/search", .open, use: page)
+        edge.get("/api/v1/search", .open, use: api)
     }
 
     /// Reads the request's search; a bad parameter is named.
@@ -34,7 +34,7 @@ struct SearchRoutes {
                              page: try query.int("page", default: 1), pageSize: try query.int("size", default: 20))
     }
 
-    @Sendable func page(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = PublicQuery(request: request)
         var view = SearchView(query: query, options: FilterOptions(platform: platform, query: query))
         do {
@@ -45,12 +45,12 @@ struct SearchRoutes {
             }
         } catch let error as PublicQueryError {
             view.error = error.message
-            return try platform.html("search", view, status: .badRequest)
+            return try platform.html("search", view, context: context, status: .badRequest)
         }
-        return try platform.html("search", view)
+        return try platform.html("search", view, context: context)
     }
 
-    @Sendable func api(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func api(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = PublicQuery(request: request)
         do {
             guard let search = try searchRequest(query) else {

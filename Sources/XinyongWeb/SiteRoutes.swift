@@ -11,17 +11,17 @@ struct SiteRoutes {
     /// The home page shows the subject of the latest public record of each of these types.
     static let exampleTypes = ["admin_penalty", "admin_licence", "serious_dishonesty", "abnormal_operation", "honour", "tax_grade_a"]
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/", use: home)
-        router.get("/subjects", use: lookup)
-        router.get("/subjects/{code}", use: subjectPage)
-        router.get("/static/site.css") { _, _ in
+    func register(on edge: Edge) {
+        edge.get("/", .open, use: home)
+        edge.get("/subjects", .open, use: lookup)
+        edge.get("/subjects/{code}", .open, use: subjectPage)
+        edge.get("/static/site.css", .open) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(bytes: Platform.resource("site.css"))))
         }
     }
 
-    @Sendable func home(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
         let catalog = platform.currentCatalog
         let repos = platform.store.repositories
         var examples: [SubjectLink] = []
@@ -32,7 +32,7 @@ struct SiteRoutes {
             examples.append(SubjectLink(code: code.value, name: subject.displayName,
                                         reason: catalog?.recordType(type)?.name ?? type))
         }
-        return try platform.html("home", HomeView(
+        return try platform.html("home", context: context, HomeView(
             title: "信用郴州 · 公共信用信息平台",
             examples: examples,
             recordTypes: (catalog?.recordTypes ?? []).map { TypeLink(name: $0.name, nameEn: $0.nameEn, legalBasis: $0.legalBasis) },
@@ -40,7 +40,7 @@ struct SiteRoutes {
     }
 
     /// The header's box: a whole code goes straight to its subject, anything else to the search.
-    @Sendable func lookup(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func lookup(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = PublicQuery(request: request)
         let input = query.text("q") ?? query.text("code") ?? ""
         if LegacyRegistrationNumber(input) != nil || SocialCreditCode.verify(input).code != nil {
@@ -52,17 +52,17 @@ struct SiteRoutes {
         return Response(status: .seeOther, headers: [.location: components.string ?? "/search"])
     }
 
-    @Sendable func subjectPage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func subjectPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let code = try context.parameters.require("code").removingPercentEncoding ?? ""
         let subject: Subject
         do {
             subject = try await platform.findSubject(code)
         } catch let problem as Problem {
             let heading = problem.status == .notFound ? "未找到该信用主体" : "无法识别的代码"
-            return try platform.message(heading, detail: problem.detail, input: code, status: problem.status)
+            return try platform.message(heading, detail: problem.detail, input: code, context: context, status: problem.status)
         }
         let document = try await platform.site.profile(of: subject)
-        return try platform.html("subject", ProfileView(
+        return try platform.html("subject", context: context, ProfileView(
             document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier))
     }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import HTTPTypes
 import Testing
+import XinyongAccess
 import XinyongExchange
 import XinyongModel
 import XinyongStore
@@ -18,9 +19,9 @@ import XinyongStore
         let platform = try await Fixture.platform.value
         let actor = Actor("test", reason: "check web test")
         let keys = Keys(
-            department: try await AccessKeys.issue(department: "431000-development_reform", name: "procurement system \(UUID())", store: platform.store, by: actor).secret,
-            tax: try await AccessKeys.issue(department: "431000-tax", name: "tax system \(UUID())", store: platform.store, by: actor).secret,
-            admin: try await AccessKeys.issue(department: nil, name: "office \(UUID())", store: platform.store, by: actor).secret)
+            department: try await platform.keys.issue(.department, department: "431000-development_reform", name: "procurement system \(UUID())", by: actor).secret,
+            tax: try await platform.keys.issue(.department, department: "431000-tax", name: "tax system \(UUID())", by: actor).secret,
+            admin: try await platform.keys.issue(.admin, name: "office \(UUID())", by: actor).secret)
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in try await body(client, platform, keys) }
     }
@@ -161,22 +162,52 @@ import XinyongStore
 
     @Test func departmentsWithoutASystemUseTheForm() async throws {
         try await withServer { client, platform, keys in
-            try await client.execute(uri: "/checks", method: .get) { response in
+            let actor = Actor("test", reason: "clerk for the check form")
+            let name = "t-clerk-dr-\(UUID().uuidString.prefix(6).lowercased())"
+            _ = try await platform.accounts.add(name: name, role: .clerk, department: "431000-development_reform", region: nil, by: actor)
+            let login = try await Login.of(Callers.Person(name: name, password: try await platform.accounts.setPassword(name: name, by: actor)),
+                                           client: client)
+            try await client.execute(uri: "/checks", method: .get, headers: login.headers(csrf: false)) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("政府采购"))
+                let html = String(buffer: response.body)
+                #expect(html.contains("政府采购"))
+                #expect(!html.contains("api_key") && !html.contains("name=\"department\""), "a clerk checks for its own department, without a key")
             }
             let code = try await Self.blackListedCode(platform.store)
             var form = URLComponents()
-            form.queryItems = [("api_key", keys.department), ("code", code), ("scenario", "government_procurement"), ("matter", "<b>x</b>")]
+            form.queryItems = [("csrf", login.csrf), ("code", code), ("scenario", "government_procurement"), ("matter", "<b>x</b>")]
                 .map { URLQueryItem(name: $0.0, value: $0.1) }
-            try await client.execute(uri: "/checks", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                     body: ByteBuffer(string: form.percentEncodedQuery!)) { response in
+            let formHeaders = login.headers(csrf: false, [.contentType: "application/x-www-form-urlencoded"])
+            let checkID = try await client.execute(uri: "/checks", method: .post, headers: formHeaders,
+                                                   body: ByteBuffer(string: form.percentEncodedQuery!)) { response in
                 #expect(response.status == .created)
                 let html = String(buffer: response.body)
                 #expect(html.contains("命中名单") && html.contains("限制参加政府采购活动") && html.contains("必须"))
                 #expect(!html.contains("<b>x</b>"))
+                #expect(html.contains("form method=\"post\" action=\"/checks/"), "the answer carries the feedback form")
+                let marker = try #require(html.range(of: "action=\"/checks/"))
+                return String(html[marker.upperBound...].prefix { $0 != "/" })
             }
-            form.queryItems![0].value = "xy_wrong"
+            let measures = try await platform.store.repositories.checks.measures(check: checkID)
+            #expect(!measures.isEmpty)
+            var feedback = URLComponents()
+            feedback.queryItems = [URLQueryItem(name: "csrf", value: login.csrf), URLQueryItem(name: "outcome", value: "取消投标资格")]
+                + measures.enumerated().flatMap { i, m in
+                    [URLQueryItem(name: "applied_\(m.measure_id)", value: i == 0 ? "yes" : "no"),
+                     URLQueryItem(name: "reason_\(m.measure_id)", value: i == 0 ? "" : "本事项不适用")]
+                }
+            try await client.execute(uri: "/checks/\(checkID)/feedback", method: .post, headers: formHeaders,
+                                     body: ByteBuffer(string: feedback.percentEncodedQuery!)) { response in
+                #expect(response.status == .created)
+                #expect(String(buffer: response.body).contains("已记录查询"))
+            }
+            #expect(try await platform.store.repositories.checks.find(id: checkID)?.feedback_at != nil)
+            // Without the session's form token the same post is refused and nothing is written.
+            form.queryItems![0].value = "stale"
+            try await client.execute(uri: "/checks", method: .post, headers: formHeaders,
+                                     body: ByteBuffer(string: form.percentEncodedQuery!)) { response in
+                #expect(response.status == .forbidden)
+            }
             try await client.execute(uri: "/checks", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                                      body: ByteBuffer(string: form.percentEncodedQuery!)) { response in
                 #expect(response.status == .unauthorized)
@@ -212,8 +243,8 @@ import XinyongStore
             try await $0.departments.insert([Department(id: "431000-tax", name: "国家税务总局郴州市税务局", category: "tax", regionCode: "431000", level: .city)],
                                             by: Actor("test", reason: "outage test"))
         }
-        let key = try await AccessKeys.issue(department: "431000-tax", name: "tax system", store: store, by: Actor("test", reason: "outage test"))
         let platform = try await Platform.load(store: store, personKey: SymmetricKey(size: .bits256), reportKey: .init())
+        let key = try await platform.keys.issue(.department, department: "431000-tax", name: "tax system", by: Actor("test", reason: "outage test"))
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         let code = SocialCreditCode.completing("91431002MA4J0099")!.value
         let dropDatabase = drop
@@ -234,9 +265,9 @@ import XinyongStore
                 #expect((problem["detail"] as? String)?.contains("not a result") == true)
             }
             var form = URLComponents()
-            form.queryItems = [URLQueryItem(name: "api_key", value: key.secret), URLQueryItem(name: "code", value: code),
-                               URLQueryItem(name: "scenario", value: "tax_services")]
-            try await client.execute(uri: "/checks", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            form.queryItems = [URLQueryItem(name: "code", value: code), URLQueryItem(name: "scenario", value: "tax_services")]
+            try await client.execute(uri: "/checks", method: .post,
+                                     headers: [.contentType: "application/x-www-form-urlencoded", .authorization: "Bearer \(key.secret)"],
                                      body: ByteBuffer(string: form.percentEncodedQuery!)) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(!String(buffer: response.body).contains("未列入"))

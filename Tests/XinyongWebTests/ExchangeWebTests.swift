@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import HTTPTypes
 import Testing
+import XinyongAccess
 import XinyongExchange
 import XinyongModel
 import XinyongStore
@@ -20,9 +21,8 @@ import XinyongStore
 
     func withServer(_ body: @Sendable (any TestClientProtocol, Platform, String, String) async throws -> Void) async throws {
         let platform = try await Fixture.platform.value
-        let department = try await AccessKeys.issue(department: "431000-market_regulation", name: "test system \(UUID())",
-                                                    store: platform.store, by: Actor("test", reason: "web test"))
-        let admin = try await AccessKeys.issue(department: nil, name: "office", store: platform.store, by: Actor("test", reason: "web test"))
+        let department = try await platform.keys.issue(.department, department: "431000-market_regulation", name: "test system \(UUID())", by: Actor("test", reason: "web test"))
+        let admin = try await platform.keys.issue(.admin, name: "office", by: Actor("test", reason: "web test"))
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in try await body(client, platform, department.secret, admin.secret) }
     }
@@ -115,24 +115,33 @@ import XinyongStore
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("late_share"))
             }
-            try await client.execute(uri: "/office/quality", method: .get) { response in
+            try await client.execute(uri: "/office/quality", method: .get, headers: auth(admin)) { response in
                 #expect(response.status == .ok)
                 let html = String(buffer: response.body)
                 #expect(html.contains("郴州市市场监督管理局") && html.contains("迟报率"))
+            }
+            try await client.execute(uri: "/office/quality", method: .get, headers: [.accept: "text/html"]) { response in
+                #expect(response.status == .seeOther, "an anonymous visit to an office page lands on the login page")
+                #expect(response.headers[.location] == "/login?next=/office/quality")
             }
         }
     }
 
     @Test func singleRecordFormValidatesLikeABatch() async throws {
-        try await withServer { client, _, key, _ in
-            try await client.execute(uri: "/submit?type=admin_penalty", method: .get) { response in
+        try await withServer { client, platform, _, _ in
+            let actor = Actor("test", reason: "clerk for the form")
+            let name = "t-clerk-mr-\(UUID().uuidString.prefix(6).lowercased())"
+            _ = try await platform.accounts.add(name: name, role: .clerk, department: "431000-market_regulation", region: nil, by: actor)
+            let login = try await Login.of(Callers.Person(name: name, password: try await platform.accounts.setPassword(name: name, by: actor)),
+                                           client: client)
+            try await client.execute(uri: "/submit?type=admin_penalty", method: .get, headers: login.headers(csrf: false)) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("行政处罚决定书文号"))
             }
             var form = URLComponents()
-            form.queryItems = [("api_key", key), ("record_type", "admin_penalty"), ("subject_name", "<script>x</script>"),
+            form.queryItems = [("csrf", login.csrf), ("record_type", "admin_penalty"), ("subject_name", "<script>x</script>"),
                                ("subject_code", "not a code"), ("document_no", "郴市监罚〔2025〕F1号")].map { URLQueryItem(name: $0.0, value: $0.1) }
-            try await client.execute(uri: "/submit", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            try await client.execute(uri: "/submit", method: .post, headers: login.headers(csrf: false, [.contentType: "application/x-www-form-urlencoded"]),
                                      body: ByteBuffer(string: form.percentEncodedQuery!)) { response in
                 #expect(response.status == .unprocessableContent)
                 let html = String(buffer: response.body)

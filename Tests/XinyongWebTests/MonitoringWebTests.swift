@@ -12,7 +12,10 @@ import XinyongStore
 /// A database with three months of monitoring demo data and a service with small Monte Carlo and Sobol
 /// settings, so that the pages answer quickly in a debug build.
 enum MonitoringFixture {
-    static let token = "test-monitoring-token"
+    /// An administrator's key: monitoring imports take administrators.
+    static let token = Task { () throws -> String in
+        try await platform.value.keys.issue(.admin, name: "monitoring imports", by: Actor("test", reason: "monitoring web tests")).secret
+    }
 
     static let platform = Task { () throws -> Platform in
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("xinyong-monitoring-\(UUID().uuidString).sqlite").path
@@ -26,9 +29,7 @@ enum MonitoringFixture {
 
     static func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let platform = try await platform.value
-        let router = Router()
-        MonitoringRoutes(platform: platform, importToken: token).register(on: router)
-        let app = Application(router: router)
+        let app = Application(router: buildRouter(platform: platform).router)
         try await app.test(.router, body)
     }
 }
@@ -122,13 +123,14 @@ struct IssuesDecoded: Decodable {
         }
     }
 
-    @Test func importsNeedTheTokenAndNameEveryBadRow() async throws {
+    @Test func importsNeedAnAdministratorAndNameEveryBadRow() async throws {
         try await MonitoringFixture.withApp { client in
             let csv = "city,month,indicator,value\n431000,2019-03,1.1.1,x\n431000,2019-13,1.1.1,3\n"
             try await client.execute(uri: "/api/v1/monitoring/values", method: .post, body: ByteBuffer(string: csv)) { response in
                 #expect(response.status == .unauthorized)
             }
-            let headers: HTTPFields = [.authorization: "Bearer \(MonitoringFixture.token)", .contentType: "text/csv"]
+            let token = try await MonitoringFixture.token.value
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "text/csv"]
             try await client.execute(uri: "/api/v1/monitoring/values", method: .post, headers: headers, body: ByteBuffer(string: csv)) { response in
                 #expect(response.status == .unprocessableContent)
                 let body = try decode(IssuesDecoded.self, response.body)
@@ -136,7 +138,7 @@ struct IssuesDecoded: Decodable {
                 #expect(body.issues.map(\.row) == [2, 3])
                 #expect(body.issues.map(\.field) == ["value", "month"])
             }
-            let json: HTTPFields = [.authorization: "Bearer \(MonitoringFixture.token)", .contentType: "application/json"]
+            let json: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
             let rows = #"[{"city":"430100","month":"2019-03","indicator":"1.1.1","value":9}]"#
             try await client.execute(uri: "/api/v1/monitoring/values", method: .post, headers: json, body: ByteBuffer(string: rows)) { response in
                 #expect(response.status == .created)

@@ -11,6 +11,8 @@ import XinyongStore
 
 /// The public website over real HTTP: search, listings, lists, reports and their verification, and
 /// hostile input at every public entry point.
+struct Count: Decodable { let n: Int }
+
 @Suite struct SiteWebTests {
     func withServer(_ body: @Sendable (any TestClientProtocol, Platform) async throws -> Void) async throws {
         let platform = try await Fixture.platform.value
@@ -142,7 +144,14 @@ import XinyongStore
     @Test func aDownloadedReportVerifiesOnlineAndTamperingIsCaught() async throws {
         try await withServer { client, platform in
             let (code, name, _) = try await penaltySubject(platform)
-            let json = try await client.execute(uri: "/reports/\(code)?format=json", method: .get) { response in
+            let reportsBefore = try await platform.store.sql.raw("SELECT COUNT(*) AS n FROM credit_reports").first(decoding: Count.self)?.n
+            try await client.execute(uri: "/reports/\(code)", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("form method=\"post\" action=\"/reports/\(code)\""))
+            }
+            let reportsAfterGet = try await platform.store.sql.raw("SELECT COUNT(*) AS n FROM credit_reports").first(decoding: Count.self)?.n
+            #expect(reportsBefore == reportsAfterGet, "GET never writes: the report page only offers to issue one")
+            let json = try await client.execute(uri: "/reports/\(code)?format=json", method: .post) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentDisposition]?.contains("attachment") == true)
                 return Data(buffer: response.body)

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+
+/// The one JSON body decoder: snake_case fields, at most 1 MiB, and a 400 that names the field for a
+/// wrong type, a missing field, or a field the request does not know (a misspelt `"department"` must
+/// never be silently ignored).
+enum JSONRequest {
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let data = Data(buffer: buffer)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let value: T
+        do {
+            value = try decoder.decode(type, from: data)
+        } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
+            throw Problem.invalidField(fieldPath(context.codingPath), "expected \(describe(expected))")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw Problem.invalidField(fieldPath(context.codingPath + [key]), "required")
+        } catch {
+            throw Problem(.badRequest, type: "invalid-json", title: "Invalid request body",
+                          detail: "the body must be a JSON object: \(error.localizedDescription)")
+        }
+        if let unknown = unknownField(in: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), known: value) {
+            throw Problem(.badRequest, type: "unknown-field", title: "Unknown field", detail: "\(unknown): not a field of this request",
+                          extra: ["field": unknown])
+        }
+        return value
+    }
+
+    /// The first key of `json` that `known`'s properties do not have, walking nested objects and arrays.
+    /// Properties are compared in snake_case, as the API spells them.
+    static func unknownField(in json: Any, known: Any, path: String = "") -> String? {
+        let children = Dictionary(Mirror(reflecting: known).children.compactMap { child in
+            child.label.map { ($0.snakeCased, unwrap(child.value)) }
+        }, uniquingKeysWith: { first, _ in first })
+        if let object = json as? [String: Any] {
+            for (key, nested) in object.sorted(by: { $0.key < $1.key }) {
+                let name = path.isEmpty ? key : "\(path).\(key)"
+                guard let property = children[key] else { return name }
+                if let property, let deeper = unknownField(in: nested, known: property, path: name) { return deeper }
+            }
+        } else if let array = json as? [Any], let values = known as? [Any] {
+            for (index, element) in array.enumerated() where index < values.count {
+                if let deeper = unknownField(in: element, known: values[index], path: "\(path)[\(index)]") { return deeper }
+            }
+        }
+        return nil
+    }
+
+    /// An optional's wrapped value, or nil for `.none`, so that nested checks look at the real type.
+    private static func unwrap(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .optional else { return value }
+        return mirror.children.first.map { unwrap($0.value) } ?? nil
+    }
+
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        let text = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue.snakeCased }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+        return text.isEmpty ? "body" : text
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        if type == Double.self || type == Int.self { return "a number" }
+        if type == Bool.self { return "true or false" }
+        if type == String.self { return "a string" }
+        return "\(type)"
+    }
+}
+
+extension String {
+    /// `subjectId` → `subject_id`, to name fields as the API spells them.
+    var snakeCased: String {
+        reduce(into: "") { out, c in
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+    }
+}
