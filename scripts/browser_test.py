@@ -2,17 +2,23 @@
 """Real-browser test of the public credit website (headless Chromium through Selenium).
 
 Drives the site the way a person would: types part of a penalised subject's name into the home page's
-search box, opens the profile, downloads a signed credit report, verifies it on /verify (upload, tampered
+search box, opens the profile, issues a signed credit report, verifies it on /verify (upload, tampered
 paste, number), feeds hostile input to the search box, checks the profile on a phone-sized screen, searches
-two words, uses the filters and opens the publicity and list pages from the menu.
+two words, uses the filters and opens the publicity and list pages from the menu. Then the office side:
+office pages send an anonymous visitor to /login, a wrong password is refused, a department clerk submits
+a penalty on /submit and checks a black-listed subject on /checks (and reports which measures it applied),
+an administrator opens the office pages and finds the clerk's login in the audit trail, and an auditor
+is refused the user administration.
 Screenshots of each page go to --screenshots; on a failure, a shot of the page is kept in a temp folder.
 
-Run it through scripts/browser-test, which starts a demo server and passes --base-url and --db.
+Run it through scripts/browser-test, which starts a demo server and passes --base-url, --db and
+--server-log (the demo users' passwords are read from the server's log, where `serve --demo` prints them).
 Uses the system chromedriver (/usr/bin/chromedriver), so selenium-manager never touches the network.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -36,6 +42,17 @@ DESKTOP = (1280, 900)
 PHONE = (390, 844)
 PAGE_SIZE = 20  # hits on one results page
 SCRIPT = "<script>alert(1)</script>"
+DEMO_USERS_HEADER = "demo users (log in at /login; passwords shown once):"
+DEMO_USER_LINE = re.compile(r"^\s+(\S+)\t(\S+)\tpassword (\S+)\s*$")
+CLERK, ADMIN, AUDITOR = "demo-clerk", "demo-admin", "demo-auditor"
+# Where each role lands after logging in without a `next`.
+HOMES = {"demo-admin": "/office/quality", "demo-reviewer": "/office/quality", "demo-county": "/office/quality",
+         "demo-clerk": "/submit", "demo-auditor": "/office/audit"}
+# Pages that need a login: an anonymous browser is sent (303) to /login?next=<the page>.
+LOGIN_ONLY = ("/office/quality", "/office/checks", "/office/users", "/office/audit", "/submit", "/checks")
+# The scenario of the check: every department that buys anything must refuse a judgment defaulter.
+CHECK_SCENARIO = "government_procurement"
+CLERK_DEPARTMENT = "431000-market_regulation"  # demo-clerk's
 
 
 def log(message):
@@ -48,6 +65,7 @@ class Ctx:
     def __init__(self, args):
         self.base = args.base_url.rstrip("/")
         self.db = args.db
+        self.server_log = args.server_log
         self.shots = args.screenshots
         self.work = tempfile.mkdtemp(prefix="xinyong-browser-")
         self.driver = None
@@ -57,6 +75,9 @@ class Ctx:
         self.report_number = None
         self.report_json = None  # bytes, as downloaded
         self.report_path = None
+        self.passwords = None  # demo user -> password, from the server's log
+        self.user = None  # who the browser is logged in as
+        self.check_id = None  # the clerk's check
 
     def url(self, path):
         return self.base + path
@@ -75,14 +96,33 @@ def make_driver():
     return driver
 
 
-def fetch(url, data=None, headers=None):
-    """(status, headers, body bytes) of a request; HTTP errors are answers, not exceptions."""
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the redirect itself is the answer
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_KeepRedirects)
+
+
+def fetch(url, data=None, headers=None, follow_redirects=True):
+    """(status, headers, body bytes) of a request; HTTP errors (and, unless followed, redirects) are
+    answers, not exceptions."""
     request = urllib.request.Request(url, data=data, headers=headers or {})
+    opener = urllib.request.urlopen if follow_redirects else _NO_REDIRECTS.open
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with opener(request, timeout=60) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+def as_browser(ctx, with_session=True):
+    """Request headers of a page the browser asks for, with its session cookie (if it has one)."""
+    headers = {"Accept": "text/html"}
+    cookie = ctx.driver.get_cookie("xy_session") if with_session else None
+    if cookie and cookie.get("value"):
+        headers["Cookie"] = "xy_session=%s" % cookie["value"]
+    return headers
 
 
 def wait_for(driver, css, timeout=30):
@@ -126,9 +166,158 @@ def text_of(driver, css):
     return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, css))
 
 
+def path_of(driver):
+    return urllib.parse.urlparse(driver.current_url).path
+
+
+def query_of(driver):
+    return urllib.parse.parse_qs(urllib.parse.urlparse(driver.current_url).query)
+
+
+def h1_of(driver):
+    return wait_for(driver, "main h1").text.strip()
+
+
+def db_rows(ctx, sql, params=()):
+    """Rows of a query on the demo server's database, opened read only."""
+    db = sqlite3.connect("file:%s?mode=ro" % ctx.db, uri=True)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def beijing_today():
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
+
+
+def check_policy(what, headers):
+    """The answer's Content-Security-Policy allows no inline script (nor eval, nor scripts from anywhere)."""
+    policy = headers.get("Content-Security-Policy") or ""
+    assert policy, "%s answers without a Content-Security-Policy" % what
+    directives = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            directives.setdefault(words[0].lower(), [w.lower() for w in words[1:]])
+    scripts = directives.get("script-src", directives.get("default-src"))
+    assert scripts is not None, "%s: the policy %r restricts no scripts (no script-src, no default-src)" % (what, policy)
+    loose = [w for w in scripts if w in ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")]
+    assert not loose, "%s: the policy %r lets scripts in through %s" % (what, policy, " ".join(loose))
+    return policy
+
+
+def assert_no_inline_script(driver):
+    """The page holds no script of its own: no inline <script>, no on… handler attributes."""
+    count = driver.execute_script(
+        "return Array.from(document.scripts).filter(s => !s.src).length"
+        " + Array.from(document.querySelectorAll('*'))"
+        ".filter(e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length")
+    assert count == 0, "%s holds %d inline script(s) or handler attribute(s)" % (driver.current_url, count)
+
+
 def verdict(driver):
     element = wait_for(driver, "#verdict")
     return element.get_attribute("data-verdict"), element.text
+
+
+# ---------------------------------------------------------------- logging in
+
+def demo_passwords(ctx, timeout=60):
+    """The demo users' passwords, as `serve --demo` printed them to its log on its first start:
+    a header line, then one line per user, `  name<TAB>role<TAB>password XXXX`."""
+    if ctx.passwords:
+        return ctx.passwords
+    assert ctx.server_log, "no --server-log: the demo users' passwords are read from the demo server's log"
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {}
+        try:
+            with open(ctx.server_log, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            lines = []
+        if DEMO_USERS_HEADER in lines:
+            # Log lines of standard error may come between them: take every line of the format.
+            for line in lines[lines.index(DEMO_USERS_HEADER) + 1:]:
+                match = DEMO_USER_LINE.match(line)
+                if match:
+                    found.setdefault(match.group(1), match.group(3))
+        if all(name in found for name in HOMES):
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                "the server's log %s holds no passwords for %s (after the line %r, which %s); `serve --demo` "
+                "prints them on its first start" % (ctx.server_log, ", ".join(n for n in HOMES if n not in found),
+                                                    DEMO_USERS_HEADER, "it has" if DEMO_USERS_HEADER in lines else "is missing"))
+        time.sleep(1)
+    ctx.passwords = found
+    log("      demo users in the server's log: %s" % ", ".join(sorted(found)))
+    return found
+
+
+def log_in(ctx, name, password=None, expect_path=None):
+    """Log in through the login form: the one the browser shows, else /login's. Returns the path landed on."""
+    d = ctx.driver
+    if path_of(d) != "/login" or not d.find_elements(By.CSS_SELECTOR, "form[action='/login']"):
+        d.get(ctx.url("/login"))
+    if password is None:
+        password = demo_passwords(ctx)[name]
+    form = wait_for(d, "form[action='/login']")
+    box = form.find_element(By.NAME, "name")
+    box.clear()
+    box.send_keys(name)
+    form.find_element(By.NAME, "password").send_keys(password)
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    path = path_of(d)
+    errors = text_of(d, ".result.bad")
+    assert path != "/login", "%s could not log in: %s" % (name, errors or "still on %s" % d.current_url)
+    if expect_path:
+        assert path == expect_path, "%s logged in and landed on %s, expected %s" % (name, d.current_url, expect_path)
+    account = wait_for(d, "header nav.account")
+    assert name in account.text, "after logging in, the header does not name %s: %r" % (name, account.text)
+    buttons = d.find_elements(By.CSS_SELECTOR, "header form.logout button")
+    assert buttons and buttons[0].text.strip() == "退出", "after logging in, the header has no 退出 button"
+    assert d.get_cookie("xy_session"), "logged in as %s without a session cookie" % name
+    ctx.user = name
+    log("      logged in as %s -> %s" % (name, path))
+    return path
+
+
+def log_out(ctx):
+    """Log out with the header's 退出 button; the browser lands on /login without a session."""
+    d = ctx.driver
+    buttons = d.find_elements(By.CSS_SELECTOR, "header form.logout button")
+    if not buttons:
+        d.get(ctx.url("/"))
+        buttons = d.find_elements(By.CSS_SELECTOR, "header form.logout button")
+    assert buttons, "no 退出 button in the header of %s (logged in as %s?)" % (d.current_url, ctx.user)
+    assert buttons[0].text.strip() == "退出", "the header's logout button reads %r" % buttons[0].text
+    who = ctx.user
+    click_and_wait(d, buttons[0])
+    assert path_of(d) == "/login", "退出 went to %s, expected /login" % d.current_url
+    assert not (d.get_cookie("xy_session") or {}).get("value"), "退出 left a session cookie"
+    ctx.user = None
+    log("      %s logged out -> %s" % (who, path_of(d)))
+
+
+def signed_out(ctx):
+    """No one logged in: log out whoever is, or drop the cookies if a failed step left a session behind."""
+    if ctx.user is None and not ctx.driver.get_cookie("xy_session"):
+        return
+    try:
+        log_out(ctx)
+    except Exception as error:  # noqa: BLE001 - an earlier step's mess, not this step's failure
+        log("      could not log %s out (%s); dropping the cookies" % (ctx.user, error))
+        ctx.driver.delete_all_cookies()
+        ctx.user = None
+
+
+def signed_in_as(ctx, name):
+    if ctx.user == name and ctx.driver.get_cookie("xy_session"):
+        return
+    signed_out(ctx)
+    log_in(ctx, name, expect_path=HOMES.get(name))
 
 
 # ---------------------------------------------------------------- choosing the subject
@@ -160,6 +349,58 @@ def choose_subject(ctx):
         return code, name, name[1:-1][:4]
     finally:
         db.close()
+
+
+def penalty_record(ctx):
+    """The fields of a new administrative penalty by the clerk's department: an enterprise of the demo
+    database with a valid code, registered by today, and a document number never used."""
+    today = beijing_today()
+    subjects = db_rows(
+        ctx, "SELECT code, name FROM subjects WHERE kind = 'enterprise' AND code IS NOT NULL AND code_check_failed = 0 "
+        "AND (registered_on IS NULL OR registered_on <= ?) ORDER BY code DESC LIMIT 1", (today,))
+    assert subjects, "the demo database holds no enterprise with a valid code"
+    code, name = subjects[0]
+    department = db_rows(ctx, "SELECT name, code FROM departments WHERE id = ?", (CLERK_DEPARTMENT,))
+    assert department, "the demo database has no department %s (the demo clerk's)" % CLERK_DEPARTMENT
+    authority, authority_code = department[0]
+    if not authority_code:  # any department's code will do as a valid one
+        authority_code = (db_rows(ctx, "SELECT code FROM departments WHERE code IS NOT NULL LIMIT 1") or [(None,)])[0][0]
+    assert authority_code, "no department of the demo database has a unified social credit code"
+    return {
+        "subject_name": name, "subject_code": code,
+        "document_no": "郴市监罚〔%s〕浏览器%d号" % (today[:4], int(time.time() * 1000) % 10 ** 9),
+        "violation_type": "食品安全", "violation_facts": "销售超过保质期的食品",
+        "legal_basis": "《中华人民共和国食品安全法》第一百二十四条", "penalty_category": "罚款",
+        "content": "罚款人民币5000元", "fine_amount": "0.5", "decision_date": today, "tier": "一般",
+        "authority": authority, "authority_code": authority_code,
+    }
+
+
+def black_listed_subject(ctx):
+    """An organisation on the black list today because a court listed it as a judgment defaulter."""
+    today = beijing_today()
+    sql = ("SELECT s.code, s.name FROM list_memberships m JOIN subjects s ON s.id = m.subject_id "
+           "WHERE m.list = 'black' AND m.state = 'listed' AND s.code IS NOT NULL AND m.start_date <= ? "
+           "AND m.end_date > ? %s ORDER BY s.code LIMIT 1")
+    rows = (db_rows(ctx, sql % "AND m.record_type = 'judgment_defaulter' AND s.code_check_failed = 0", (today, today))
+            or db_rows(ctx, sql % "", (today, today)))
+    assert rows, "the demo database holds no subject on the black list today"
+    return rows[0]
+
+
+def fill(driver, form, values):
+    """Type each value into the form's input of that name; dates are set, as a date picker would."""
+    for name, value in values.items():
+        boxes = form.find_elements(By.NAME, name)
+        assert boxes, "the form has no field %s" % name
+        box = boxes[0]
+        if box.get_attribute("type") == "date":
+            driver.execute_script("arguments[0].value = arguments[1];", box, value)
+            assert box.get_attribute("value") == value, "the date field %s took %r, not %r" % (
+                name, box.get_attribute("value"), value)
+        else:
+            box.clear()
+            box.send_keys(value)
 
 
 # ---------------------------------------------------------------- steps
@@ -218,15 +459,35 @@ def step_profile(ctx):
     screenshot(ctx, "profile-penalty.png")
 
 
+def issued_reports(ctx):
+    return db_rows(ctx, "SELECT count(*) FROM credit_reports")[0][0]
+
+
 def step_report(ctx):
-    """(c) 下载信用报告 issues a numbered report whose JSON downloads as an attachment."""
+    """(c) 下载信用报告 offers a report (GET writes nothing); 出具并查看报告 issues a numbered report whose
+    JSON downloads as an attachment."""
     d = ctx.driver
     button = d.find_element(By.XPATH, "//a[contains(@class,'button') and normalize-space()='下载信用报告']")
     assert button.get_attribute("href").endswith("/reports/%s" % ctx.code), \
         "下载信用报告 links to %s" % button.get_attribute("href")
+    before = issued_reports(ctx)
     click_and_wait(d, button)
+    assert path_of(d) == "/reports/%s" % ctx.code, "下载信用报告 went to %s" % d.current_url
+    forms = d.find_elements(By.CSS_SELECTOR, "form[action='/reports/%s']" % ctx.code)
+    assert forms and (forms[0].get_attribute("method") or "").lower() == "post", \
+        "the report page has no form posting to /reports/%s" % ctx.code
+    issue = forms[0].find_elements(By.XPATH, ".//button[normalize-space()='出具并查看报告']")
+    assert issue, "the report page has no 出具并查看报告 button"
+    assert forms[0].find_elements(By.XPATH, ".//button[contains(normalize-space(), 'JSON')]"), \
+        "the report page offers no JSON download"
+    assert issued_reports(ctx) == before, "GET %s issued a report (GET must never write)" % d.current_url
+    click_and_wait(d, issue[0])
     number = wait_for(d, "#report-number").text.strip()
     assert number, "report page shows no report number"
+    assert path_of(d) == "/reports/issued/%s" % number, \
+        "出具并查看报告 went to %s, expected /reports/issued/%s" % (d.current_url, number)
+    assert issued_reports(ctx) == before + 1, \
+        "出具并查看报告 stored %d reports, expected 1" % (issued_reports(ctx) - before)
     ctx.report_number = number
     assert ctx.name in d.page_source, "report page does not name the subject %s" % ctx.name
     href = d.find_element(By.CSS_SELECTOR, "#download-json").get_attribute("href")
@@ -442,6 +703,292 @@ def text_of_hit(driver, name):
     return ""
 
 
+def step_login_redirect(ctx):
+    """(i) office pages, /submit and /checks send an anonymous visitor to /login?next=…"""
+    d = ctx.driver
+    signed_out(ctx)
+    for path in LOGIN_ONLY:
+        status, headers, _ = fetch(ctx.url(path), headers={"Accept": "text/html"}, follow_redirects=False)
+        location = headers.get("Location") or ""
+        target = urllib.parse.urlparse(location)
+        assert status == 303 and target.path == "/login", \
+            "anonymous GET %s answered %d %r, expected 303 to /login" % (path, status, location)
+        sent_on = urllib.parse.parse_qs(target.query).get("next")
+        assert sent_on == [path], "anonymous GET %s is sent to %s, whose next is %s" % (path, location, sent_on)
+        log("      anonymous %-16s -> %d %s" % (path, status, location))
+
+    d.get(ctx.url("/office/quality"))
+    form = wait_for(d, "form[action='/login']")
+    assert path_of(d) == "/login", "anonymous /office/quality went to %s, expected /login" % d.current_url
+    assert query_of(d).get("next") == ["/office/quality"], \
+        "the login page's address %s does not carry next=/office/quality" % d.current_url
+    hidden = form.find_element(By.CSS_SELECTOR, "input[name=next]").get_attribute("value")
+    assert hidden == "/office/quality", "the login form's next is %r" % hidden
+    for name in ("name", "password", "token"):
+        assert form.find_elements(By.NAME, name), "the login form has no %s field" % name
+    assert h1_of(d) == "登录", "the login page's h1 is %r" % h1_of(d)
+    assert_no_inline_script(d)
+    log("      browser: /office/quality -> %s" % d.current_url[len(ctx.base):])
+    screenshot(ctx, "login.png")
+
+
+def step_policy(ctx):
+    """(j) every page, error pages too, answers with a Content-Security-Policy that allows no inline script."""
+    d = ctx.driver
+    paths = ["/", "/login", "/search?q=" + urllib.parse.quote("郴州"), "/verify", "/lists/black",
+             "/publicity/penalties", "/search?q=" + "x" * 5000, "/no-such-page"]
+    if ctx.code:
+        paths[3:3] = ["/subjects/%s" % ctx.code, "/reports/%s" % ctx.code]
+    missing = []
+    for path in paths:
+        status, headers, _ = fetch(ctx.url(path), headers={"Accept": "text/html"})
+        try:
+            policy = check_policy("GET %s (%d)" % (path[:40], status), headers)
+            log("      %-40s %d  %s" % (path[:40], status, policy[:60]))
+        except AssertionError as error:
+            missing.append(str(error))
+            log("      %-40s %d  %s" % (path[:40], status, error))
+    assert not missing, "; ".join(missing)
+    for path in ("/", "/login", "/verify"):
+        d.get(ctx.url(path))
+        wait_for(d, "main")
+        assert_no_inline_script(d)
+
+
+def step_wrong_password(ctx):
+    """(k) a wrong password keeps the visitor on the login page (401) with the error in Chinese."""
+    d = ctx.driver
+    signed_out(ctx)
+    d.get(ctx.url("/login"))
+    form = wait_for(d, "form[action='/login']")
+    form.find_element(By.NAME, "name").send_keys(CLERK)
+    form.find_element(By.NAME, "password").send_keys("not-the-password-1")
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert path_of(d) == "/login", "a wrong password went to %s, expected to stay on /login" % d.current_url
+    errors = d.find_elements(By.CSS_SELECTOR, ".result.bad")
+    assert errors, "a wrong password shows no .result.bad error on %s" % d.current_url
+    error = errors[0].text.strip()
+    assert re.search(r"[\u4e00-\u9fff]", error) and "密码" in error, "the wrong-password error reads %r" % error
+    assert wait_for(d, "form[action='/login'] input[name=name]").get_attribute("value") == CLERK, \
+        "the login form forgot the account name after a wrong password"
+    assert not d.get_cookie("xy_session"), "a wrong password set a session cookie"
+    log("      browser: stays on /login with %r" % error)
+
+    # Its status, as a plain request: the login form's token and cookie, and a wrong password.
+    status, headers, body = fetch(ctx.url("/login"), headers={"Accept": "text/html"})
+    token = re.search(r'name="token" value="([^"]*)"', body.decode("utf-8", "replace"))
+    cookie = next((m.group(1) for c in (headers.get_all("Set-Cookie") or [])
+                   for m in [re.match(r"xy_login=([^;]*)", c)] if m), None)
+    assert status == 200 and token and cookie, "GET /login answered %d without the form's token and cookie" % status
+    form_data = urllib.parse.urlencode({"token": token.group(1), "next": "", "name": CLERK,
+                                        "password": "not-the-password-2"}).encode()
+    status, _, body = fetch(ctx.url("/login"), data=form_data, follow_redirects=False, headers={
+        "Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded", "Cookie": "xy_login=" + cookie})
+    assert status == 401, "POST /login with a wrong password answered %d, expected 401" % status
+    assert "result bad" in body.decode("utf-8", "replace"), "the 401 login page shows no error"
+    log("      POST /login with a wrong password -> %d" % status)
+
+
+def step_clerk_submit(ctx):
+    """(l) a department clerk logs in (landing on /submit) and submits one administrative penalty."""
+    d = ctx.driver
+    signed_out(ctx)
+    log_in(ctx, CLERK, expect_path=HOMES[CLERK])
+    form = wait_for(d, "form[action='/submit']")
+    assert h1_of(d) == "报送信用信息", "/submit has h1 %r" % h1_of(d)
+    for name in ("api_key", "department"):
+        assert not form.find_elements(By.NAME, name), "the clerk's /submit form still asks for %s" % name
+    assert form.find_element(By.CSS_SELECTOR, "input[type=hidden][name=csrf]").get_attribute("value"), \
+        "the /submit form carries no csrf token"
+    assert_no_inline_script(d)
+    link = d.find_element(By.CSS_SELECTOR, "p.types a[href='/submit?type=admin_penalty']")
+    click_and_wait(d, link)
+    form = wait_for(d, "form[action='/submit']")
+    record_type = form.find_element(By.NAME, "record_type").get_attribute("value")
+    assert record_type == "admin_penalty", "the 行政处罚 link opened a form for %r" % record_type
+    record = penalty_record(ctx)
+    required = [e.get_attribute("name") for e in form.find_elements(By.CSS_SELECTOR, "input[required]")]
+    missing = [name for name in required if name not in record]
+    assert not missing, "the penalty form requires fields the test does not fill: %s" % missing
+    fill(d, form, record)
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    result = wait_for(d, ".result")
+    heading = result.find_element(By.TAG_NAME, "h2").text.strip()
+    assert "ok" in result.get_attribute("class").split() and heading == "报送成功", \
+        "submitting %s for %s: %s" % (record["document_no"], record["subject_code"], result.text.replace("\n", " / "))
+    batch = re.search(r"批次号\s*(\S+)", result.text)
+    assert batch, "the 报送成功 notice gives no 批次号: %r" % result.text
+    stored = db_rows(ctx, "SELECT department_id, record_type FROM credit_records WHERE document_no = ?",
+                     (record["document_no"],))
+    assert stored == [(CLERK_DEPARTMENT, "admin_penalty")], \
+        "the database holds %s for document %s" % (stored, record["document_no"])
+    log("      %s for %s %s -> 报送成功, batch %s" % (record["document_no"], record["subject_code"],
+                                                  record["subject_name"], batch.group(1)))
+    screenshot(ctx, "submit.png")
+
+
+def step_clerk_check(ctx):
+    """(m) the clerk checks a black-listed subject on /checks, and reports which measures it applied."""
+    d = ctx.driver
+    signed_in_as(ctx, CLERK)
+    code, name = black_listed_subject(ctx)
+    d.get(ctx.url("/checks"))
+    form = wait_for(d, "form[action='/checks']")
+    assert h1_of(d) == "逢办必查", "/checks has h1 %r" % h1_of(d)
+    for field in ("api_key", "department"):
+        assert not form.find_elements(By.NAME, field), "the clerk's /checks form still asks for %s" % field
+    assert form.find_element(By.CSS_SELECTOR, "input[type=hidden][name=csrf]").get_attribute("value"), \
+        "the /checks form carries no csrf token"
+    matter = "郴财采〔%s〕浏览器测试" % beijing_today()[:4]
+    fill(d, form, {"code": code, "matter": matter})
+    Select(form.find_element(By.NAME, "scenario")).select_by_value(CHECK_SCENARIO)
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    result = wait_for(d, ".result")
+    heading = result.find_element(By.TAG_NAME, "h2").text.strip()
+    assert "命中名单" in heading, "checking black-listed %s (%s) for %s: %r" % (code, name, CHECK_SCENARIO, heading)
+    assert code in result.text, "the check's answer does not name %s" % code
+    check_id = re.search(r"查询编号\s*(\S+)", result.text)
+    assert check_id, "the check's answer gives no 查询编号"
+    check_id = check_id.group(1)
+    feedback = result.find_elements(By.CSS_SELECTOR, "form.feedback")
+    if not feedback:
+        stored = db_rows(ctx, "SELECT count(*) FROM check_measures WHERE check_id = ?", (check_id,))[0][0]
+        raise AssertionError(
+            "check %s on %s for %s stored %d measure(s)/incentive(s), but its answer shows no feedback form "
+            "(form.feedback)" % (check_id, code, CHECK_SCENARIO, stored) if stored else
+            "the hit on %s for %s returned no measures to report on" % (code, CHECK_SCENARIO))
+    feedback = feedback[0]
+    assert feedback.get_attribute("action").endswith("/checks/%s/feedback" % check_id), \
+        "the feedback form posts to %s" % feedback.get_attribute("action")
+    fieldsets = feedback.find_elements(By.TAG_NAME, "fieldset")
+    assert fieldsets, "the feedback form lists no measure"
+    assert_no_inline_script(d)
+    log("      %s %s, %s: %s, check %s, %d measure(s)" % (code, name, CHECK_SCENARIO, heading, check_id, len(fieldsets)))
+    screenshot(ctx, "check.png")
+
+    sent = {}
+    for i, fieldset in enumerate(fieldsets):
+        names = {r.get_attribute("name") for r in fieldset.find_elements(By.CSS_SELECTOR, "input[type=radio]")}
+        assert len(names) == 1 and next(iter(names)).startswith("applied_"), "a measure's radios are named %s" % names
+        measure = next(iter(names))[len("applied_"):]
+        applied = i == 0
+        fieldset.find_element(By.CSS_SELECTOR, "input[type=radio][value='%s']" % ("yes" if applied else "no")).click()
+        if not applied:
+            fieldset.find_element(By.NAME, "reason_%s" % measure).send_keys("本次采购事项不适用该措施")
+        sent[measure] = applied
+        log("      measure %s (%s): %s" % (measure, fieldset.find_element(By.TAG_NAME, "legend").text.strip()[:30],
+                                           "applied" if applied else "not applied, with a reason"))
+    feedback.find_element(By.NAME, "outcome").send_keys("取消其参加本次政府采购活动的资格")
+    click_and_wait(d, feedback.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    notices = d.find_elements(By.CSS_SELECTOR, ".result.ok")
+    errors = text_of(d, ".result.bad")
+    assert notices, "sending the feedback shows no .result.ok notice%s" % (": " + errors if errors else "")
+    notice = notices[0].text.strip()
+    assert "已记录查询" in notice and "谢谢反馈" in notice and check_id in notice, "the feedback notice reads %r" % notice
+    stored = dict(db_rows(ctx, "SELECT measure_id, applied FROM check_measures WHERE check_id = ?", (check_id,)))
+    assert {m: bool(a) if a is not None else None for m, a in stored.items()} == sent, \
+        "the database holds the feedback %s for check %s, sent %s" % (stored, check_id, sent)
+    ctx.check_id = check_id
+    log("      feedback -> %r" % notice)
+
+
+def step_clerk_logout(ctx):
+    """(n) 退出 in the header ends the clerk's session: /submit sends the browser to /login again."""
+    d = ctx.driver
+    signed_in_as(ctx, CLERK)
+    d.get(ctx.url("/submit"))
+    wait_for(d, "form[action='/submit']")
+    old_session = as_browser(ctx)
+    log_out(ctx)
+    d.get(ctx.url("/submit"))
+    wait_for(d, "form[action='/login']")
+    assert path_of(d) == "/login" and query_of(d).get("next") == ["/submit"], \
+        "after logging out, /submit went to %s, expected /login?next=/submit" % d.current_url
+    log("      browser: /submit -> %s" % d.current_url[len(ctx.base):])
+    # The old session cookie is dead at the server too.
+    status, headers, _ = fetch(ctx.url("/submit"), headers=old_session, follow_redirects=False)
+    location = headers.get("Location") or ""
+    assert status == 303 and urllib.parse.urlparse(location).path == "/login", \
+        "/submit with the logged-out session's cookie answered %d %r, expected 303 to /login" % (status, location)
+    log("      the old session cookie -> %d %s" % (status, location))
+
+
+def step_admin_office(ctx):
+    """(o) an administrator logs in (through a login's next) and opens the office pages; the audit trail
+    shows the clerk's login."""
+    d = ctx.driver
+    signed_out(ctx)
+    d.get(ctx.url("/office/users"))
+    wait_for(d, "form[action='/login']")
+    log_in(ctx, ADMIN, expect_path="/office/users")
+    pages = (("/office/quality", "数据质量与及时性", "office-quality.png"),
+             ("/office/checks", "联合奖惩措施落实情况", None),
+             ("/office/users", "用户管理", "office-users.png"),
+             ("/office/audit", "审计记录", None))
+    for path, heading, shot in pages:
+        links = d.find_elements(By.CSS_SELECTOR, "header nav.account a[href='%s']" % path)
+        assert links, "the administrator's header has no link to %s" % path
+        click_and_wait(d, links[0])
+        assert path_of(d) == path, "the header's link to %s went to %s" % (path, d.current_url)
+        h1 = h1_of(d)
+        assert heading in h1, "%s has h1 %r, expected %s" % (path, h1, heading)
+        assert_no_inline_script(d)
+        status, headers, _ = fetch(ctx.url(path), headers=as_browser(ctx))
+        assert status == 200, "GET %s with the administrator's session answered %d" % (path, status)
+        check_policy("GET %s" % path, headers)
+        detail = ""
+        if path == "/office/checks":
+            assert "联合奖惩反馈" in d.title, "/office/checks has title %r" % d.title
+            asked = re.search(r"查询 (\d+) 次", text_of(d, "main p.muted"))
+            assert asked, "/office/checks does not say how many checks were made"
+            if ctx.check_id:
+                assert int(asked.group(1)) >= 1, "/office/checks counts %s checks after the clerk's" % asked.group(1)
+            detail = ", checks: %s" % asked.group(1)
+        if path == "/office/users":
+            names = [row.find_element(By.TAG_NAME, "td").text.strip()
+                     for row in d.find_elements(By.CSS_SELECTOR, "table tbody tr")]
+            missing = [n for n in HOMES if n not in names]
+            assert not missing, "/office/users does not list %s (lists %s)" % (missing, names)
+            detail = ", %d users" % len(names)
+        log("      %-16s %s%s" % (path, h1, detail))
+        if shot:
+            screenshot(ctx, shot)
+
+    # The clerk's login in the audit trail, found with the page's own filter.
+    box = wait_for(d, "form.filters input[name=user]")
+    box.clear()
+    box.send_keys(CLERK)
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
+    rows = [[td.text.strip() for td in row.find_elements(By.TAG_NAME, "td")]
+            for row in d.find_elements(By.CSS_SELECTOR, "table tbody tr")]
+    logins = [r for r in rows if len(r) > 3 and r[3] == "登录" and CLERK in r[2]]
+    assert logins, "the audit trail filtered by %s shows no 登录 row (%d rows, actions %s)" % (
+        CLERK, len(rows), sorted({r[3] for r in rows if len(r) > 3}))
+    log("      /office/audit?user=%s: %d rows, %d 登录 (latest at %s)" % (CLERK, len(rows), len(logins), logins[0][1]))
+    screenshot(ctx, "office-audit.png")
+    log_out(ctx)
+
+
+def step_auditor_refused(ctx):
+    """(p) an auditor lands on the audit trail and is refused the user administration (403, 无权访问)."""
+    d = ctx.driver
+    signed_out(ctx)
+    log_in(ctx, AUDITOR, expect_path=HOMES[AUDITOR])
+    assert h1_of(d) == "审计记录", "the auditor's home has h1 %r" % h1_of(d)
+    assert not d.find_elements(By.CSS_SELECTOR, "header a[href='/office/users']"), \
+        "the auditor's header links to /office/users"
+    d.get(ctx.url("/office/users"))
+    h1 = h1_of(d)
+    assert path_of(d) == "/office/users" and h1 == "无权访问", \
+        "the auditor's /office/users shows %r at %s, expected 无权访问" % (h1, d.current_url)
+    assert not d.find_elements(By.CSS_SELECTOR, "form[action='/office/users']"), "the 403 page holds the add-user form"
+    status, headers, _ = fetch(ctx.url("/office/users"), headers=as_browser(ctx), follow_redirects=False)
+    assert status == 403, "GET /office/users with the auditor's session answered %d, expected 403" % status
+    check_policy("the 403 page of /office/users", headers)
+    log("      /office/users -> %d %s (%s)" % (status, h1, text_of(d, "main p")[:60]))
+    log_out(ctx)
+
+
 STEPS = [
     ("a", "search from the home page", step_search, ()),
     ("b", "profile with a 行政处罚 card", step_profile, ("a",)),
@@ -451,6 +998,14 @@ STEPS = [
     ("f", "profile on a phone screen", step_phone, ("a",)),
     ("g", "two-word search (郴州 建设)", step_two_words, ()),
     ("h", "list filter, publicity and list pages", step_browse, ()),
+    ("i", "office pages send an anonymous visitor to /login", step_login_redirect, ()),
+    ("j", "Content-Security-Policy without inline script", step_policy, ()),
+    ("k", "a wrong password is refused", step_wrong_password, ()),
+    ("l", "clerk: log in and submit a penalty", step_clerk_submit, ()),
+    ("m", "clerk: check a black-listed subject, send feedback", step_clerk_check, ()),
+    ("n", "clerk: log out", step_clerk_logout, ()),
+    ("o", "administrator: office pages and audit trail", step_admin_office, ()),
+    ("p", "auditor: refused the user administration", step_auditor_refused, ()),
 ]
 
 
@@ -458,6 +1013,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--db", required=True, help="the demo server's SQLite file (read only)")
+    parser.add_argument("--server-log", help="the demo server's log, where `serve --demo` printed the demo users' "
+                        "passwords")
     parser.add_argument("--screenshots", default="docs/screenshots")
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)

@@ -67,6 +67,13 @@ public struct AccessKeys: Sendable {
         return identity
     }
 
+    /// Revokes a key; this server stops trusting it at once (others within the cache's few seconds).
+    public func revoke(id: String, by actor: Actor) async throws -> Bool {
+        let revoked = try await store.transaction { try await $0.apiKeys.revoke(id: id, by: actor) }
+        cache.forget { $0.id == id }
+        return revoked
+    }
+
     private enum LastUse {
         nonisolated(unsafe) static var recorded: [String: ContinuousClock.Instant] = [:]
         static let lock = NSLock()
@@ -120,5 +127,9 @@ final class ExpiringCache<Value: Sendable>: @unchecked Sendable {
 
     func forget(_ digest: String) {
         _ = lock.withLock { entries.removeValue(forKey: digest) }
+    }
+
+    func forget(where matches: (Value) -> Bool) {
+        lock.withLock { entries = entries.filter { !matches($0.value.value) } }
     }
 }

@@ -79,6 +79,7 @@ public struct Accounts: Sendable {
     public func disable(name: String, by actor: Actor) async throws {
         let user = try await user(named: name)
         let disabled = try await store.transaction { try await $0.users.disable(id: user.id, by: actor) }
+        sessions.forget { $0.user.id == user.id }
         guard disabled else { throw AccessError.conflict("user '\(name)' is already disabled") }
     }
 
@@ -91,6 +92,7 @@ public struct Accounts: Sendable {
             try await repos.users.setPassword(id: user.id, hash: hash, mustChange: true, by: actor)
             try await repos.sessions.revokeAll(userID: user.id)
         }
+        sessions.forget { $0.user.id == user.id }
         return password
     }
 
@@ -116,7 +118,7 @@ public struct Accounts: Sendable {
             try await repos.users.setPassword(id: user.id, hash: hash, mustChange: false, by: Actor("user:\(user.name)", reason: "own password changed"))
             try await repos.sessions.revokeAll(userID: user.id, keeping: session.tokenHash)
         }
-        sessions.forget(session.tokenHash)
+        sessions.forget { $0.user.id == user.id }
     }
 
     // MARK: Second factor

@@ -112,7 +112,7 @@ struct KeyCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await openStore(try options.settings())
             try await store.bootstrap()
-            let revoked = try await store.transaction { try await $0.apiKeys.revoke(id: id, by: .cli("key revoked")) }
+            let revoked = try await AccessKeys(store: store).revoke(id: id, by: .cli("key revoked"))
             await store.close()
             guard revoked else { throw Failure("there is no active key \(id)") }
             print("revoked \(id)")

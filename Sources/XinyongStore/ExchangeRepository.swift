@@ -174,7 +174,7 @@ public struct BatchRepository: Sendable {
 
     public func submissionCounts() async throws -> [SubmissionCounts] {
         try await db.raw("""
-            SELECT department_id, record_type, SUM(rows_total) AS rows_total, SUM(rejected) AS rejected,
+            SELECT department_id, record_type, CAST(SUM(rows_total) AS BIGINT) AS rows_total, CAST(SUM(rejected) AS BIGINT) AS rejected,
             MAX(submitted_at) AS latest FROM batches GROUP BY department_id, record_type ORDER BY department_id, record_type
             """).all(decoding: SubmissionCounts.self)
     }

@@ -197,11 +197,13 @@ public struct AuditLog: Sendable {
 
     public func append(_ actor: Actor, action: String, entity: String, entityID: String? = nil, subjectID: String? = nil,
                        detail: [String: String] = [:]) async throws {
-        try await db.insert(into: "audit_log")
-            .columns("at", "actor", "action", "entity", "entity_id", "reason", "detail", "department_id", "subject_id")
-            .values(Timestamp.now(), actor.name, action, entity, entityID, actor.reason, detail.isEmpty ? nil : jsonText(detail),
-                    actor.departmentID, subjectID)
-            .run()
+        var columns = ["at", "actor", "action", "entity", "entity_id", "reason", "detail"]
+        var values: [any Encodable & Sendable] = [Timestamp.now(), actor.name, action, entity, entityID, actor.reason,
+                                                  detail.isEmpty ? nil : jsonText(detail)]
+        // The two columns exist from migration 0006 on; earlier migrations write entries without them.
+        if let department = actor.departmentID { columns.append("department_id"); values.append(department) }
+        if let subjectID { columns.append("subject_id"); values.append(subjectID) }
+        try await db.insert(into: "audit_log").columns(columns).values(values).run()
     }
 
     public func entries(entity: String? = nil, limit: Int = 100) async throws -> [Entry] {

@@ -217,8 +217,7 @@ struct ExchangeRoutes {
 
     @Sendable func revokeKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let actor = context.actor("key revoked through the API")
-        let revoked = try await platform.store.transaction { try await $0.apiKeys.revoke(id: id, by: actor) }
+        let revoked = try await platform.keys.revoke(id: id, by: context.actor("key revoked through the API"))
         guard revoked else {
             throw Problem.notFound("no active key \(id)")
         }

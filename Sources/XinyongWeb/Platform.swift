@@ -112,8 +112,9 @@ public func buildApplication(
 func buildRouter(platform: Platform) -> Edge {
     _ = PlatformMetrics.registry
     let router = Router(context: AppRequestContext.self)
-    router.middlewares.add(ErrorMiddleware(platform: platform))
+    // Outermost first: security headers also go on the pages the error middleware makes.
     router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(ErrorMiddleware(platform: platform))
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(AuthenticationMiddleware(keys: platform.keys, accounts: platform.accounts))

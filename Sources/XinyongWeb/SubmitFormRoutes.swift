@@ -60,7 +60,8 @@ struct SubmitFormRoutes {
         } catch let refused as BatchRefused {
             return try render(type: type, values: values, result: ResultView(
                 accepted: false, heading: "无法报送", batchID: "",
-                issues: [.init(field: "record_type", value: type, reason: refused.description, warning: false)]), context: context, status: .forbidden)
+                issues: [.init(field: "record_type", value: type, reason: refused.description, warning: false)]), context: context,
+                status: refused.kind == .notAuthorised ? .forbidden : .unprocessableContent)
         }
         let issues = try await platform.store.repositories.batches.issues(batch: summary.id)
         let accepted = summary.status != "rejected"

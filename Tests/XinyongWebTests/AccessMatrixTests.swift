@@ -27,7 +27,7 @@ import XinyongTestSupport
     static let office = "U F F F . F . . . F"
     static let admin = "U F F F . F F F . F"
     static let audit = "U F F F . F F F . ."
-    static let feed = "U . . . . F F F F F"
+    static let feed = "U . . . . . F F . F"
     static let signedIn = "U F F F F . . . . ."
 
     /// Method, path, then the cells. Paths use the router's `{parameters}`.

@@ -96,7 +96,7 @@ import XinyongStore
                     #expect(paths[path] != nil, "openapi.json does not describe \(path)")
                 }
             }
-            try await client.execute(uri: "/office/checks", method: .get) { response in
+            try await client.execute(uri: "/office/checks", method: .get, headers: [.authorization: "Bearer \(keys.admin)"]) { response in
                 #expect(response.status == .ok)
                 let html = String(buffer: response.body)
                 #expect(html.contains("落实率") && html.contains("关于对失信被执行人实施联合惩戒的合作备忘录"))

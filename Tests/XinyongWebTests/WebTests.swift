@@ -61,10 +61,14 @@ func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
     }
 
     @Test func healthChecksTheDatabase() async throws {
-        try await withServer { client, _ in
+        try await withServer { client, platform in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == #"{"database":"sqlite","status":"ok"}"#)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+            let admin = try await platform.keys.issue(.admin, name: "health", by: Actor("test", reason: "health")).secret
+            try await client.execute(uri: "/health", method: .get, headers: [.authorization: "Bearer \(admin)"]) { response in
+                #expect(String(buffer: response.body) == #"{"database":"sqlite","status":"ok"}"#, "administrators learn which database")
             }
         }
     }
@@ -152,9 +156,13 @@ func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
     }
 
     @Test func metricsAndOpenAPIAreServed() async throws {
-        try await withServer { client, _ in
+        try await withServer { client, platform in
             try await client.execute(uri: "/health", method: .get)
             try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .unauthorized, "metrics are for the office's monitoring, with an admin key")
+            }
+            let admin = try await platform.keys.issue(.admin, name: "prometheus", by: Actor("test", reason: "metrics")).secret
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(admin)"]) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("hb_requests"))
             }
