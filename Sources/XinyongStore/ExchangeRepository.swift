@@ -17,8 +17,6 @@ public struct ApiKey: Codable, Sendable, Equatable {
     public let created_at: String
     public let revoked_at: String?
     public let last_used_at: String?
-
-    public var isAdmin: Bool { role == "admin" }
 }
 
 public struct ApiKeyRepository: Sendable {
