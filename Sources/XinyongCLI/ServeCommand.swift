@@ -34,8 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
             }
             let platform = try await Platform.load(
-                store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
-                reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory))
+                store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
+                reportKey: try await PlatformKeys.report(store: store, settings: settings))
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
             // Records whose publicity ended are announced on the change feed at start and every hour after.
             Task.detached {
