@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import XinyongModel
-import XinyongStore
+@testable import XinyongStore
 import XinyongTestSupport
 @testable import XinyongExchange
 
@@ -134,6 +134,22 @@ import XinyongTestSupport
             let page3 = try await f.read(Self.b, from: page2.nextCursor, limit: 1)
             let newest = try #require(try await f.read(nil).changes.last?.seq)
             #expect(page3.changes.isEmpty && page3.nextCursor == newest && newest > page2.nextCursor)
+        }
+    }
+
+    /// More invisible rows than one scan reads: the reader still gets the visible change behind them.
+    @Test(arguments: Backend.allCases)
+    func aLongRunOfInvisibleRowsIsCrossed(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            var f = try await Fixture(store)
+            let hiddenID = try await f.record(Self.a, type: "admin_penalty", tier: .minor, subject: Self.org[0])
+            let hidden = try #require(try await store.repositories.records.find(id: hiddenID))
+            let run = ChangeFeed.scanWindow * 2 + 7
+            try await store.repositories.changes.append(Array(repeating: hidden, count: run), kind: .corrected, batch: nil)
+            let shown = try await f.record(Self.a, type: "admin_penalty", tier: .general, subject: Self.org[1])
+            let page = try await f.read(Self.b, from: 0, limit: 5)
+            #expect(page.changes.map(\.record_id) == [shown])
+            #expect(page.nextCursor == page.changes.first?.seq)
         }
     }
 
