@@ -69,8 +69,8 @@ struct BenchCheckCommand: AsyncParsableCommand {
             log("\(subjectCount) subjects, \(recordCount) records; \(codes.listed.count) listed and \(codes.other.count) other codes sampled in \(format((clock.now - t).seconds)) s")
             guard !codes.listed.isEmpty || !codes.other.isEmpty else { throw Failure("no subject with a code to check") }
 
-            let platform = try await Platform.load(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
-                                                   reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory))
+            let platform = try await Platform.load(store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
+                                                   reportKey: try await PlatformKeys.report(store: store, settings: settings))
             let chosenPort = port == 0 ? try freePort() : port
             var logger = LogSetup.logger("xinyong.bench")
             logger.logLevel = .critical

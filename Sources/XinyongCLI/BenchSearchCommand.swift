@@ -34,8 +34,8 @@ struct BenchSearchCommand: AsyncParsableCommand {
             try await store.bootstrap()
             let subjects = try await sample(store)
             guard !subjects.isEmpty else { throw Failure("the database has no organisations; fill it with `xinyong demo` first") }
-            let platform = try await Platform.load(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
-                                                   reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory))
+            let platform = try await Platform.load(store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
+                                                   reportKey: try await PlatformKeys.report(store: store, settings: settings))
             let port = try freePort()
             let app = buildApplication(platform: platform, host: "127.0.0.1", port: port)
             try await withThrowingTaskGroup(of: Void.self) { group in

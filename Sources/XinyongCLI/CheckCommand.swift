@@ -47,7 +47,7 @@ struct CheckCommand: AsyncParsableCommand {
         let answer: CheckAnswer
         do {
             try await store.bootstrap()
-            let service = JointService(store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory))
+            let service = JointService(store: store, personKey: try await PlatformKeys.person(store: store, settings: settings))
             answer = try await service.check(CheckRequest(code: code, name: name, scenario: scenario, departmentID: department,
                                                           matter: matter, askedBy: Actor.cli("check").name))
         } catch let error as JointError {

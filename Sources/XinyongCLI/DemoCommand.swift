@@ -51,7 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
 /// Runs the generator with progress on standard error: a self-updating line on a terminal, a line per
 /// tenth of the work otherwise.
 func fillDemo(store: Store, settings: Settings, options: DemoGenerator.Options) async throws -> (DemoGenerator.Summary, Duration) {
-    let key = try PersonKeyFile.load(dataDirectory: settings.dataDirectory)
+    let key = try await PlatformKeys.person(store: store, settings: settings)
     let generator = DemoGenerator(options: options, personKey: key)
     let clock = ContinuousClock()
     let start = clock.now

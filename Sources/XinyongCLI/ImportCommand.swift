@@ -53,7 +53,7 @@ struct ImportCommand: AsyncParsableCommand {
     /// Streams the file through the importer with a progress line on standard error.
     static func importFile(_ path: String, store: Store, settings: Settings, request: BatchRequest, ndjson: Bool) async throws -> BatchSummary {
         guard let catalog = try await store.repositories.catalog.current() else { throw Failure("the database has no catalogue; run xinyong migrate") }
-        let importer = BatchImporter(store: store, catalog: catalog, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory))
+        let importer = BatchImporter(store: store, catalog: catalog, personKey: try await PlatformKeys.person(store: store, settings: settings))
         let validator = try await importer.validator(for: request)
         let source = try ByteStreamSource.file(path, type: validator.type, format: ndjson ? .ndjson : .csv)
         let progress = ProgressLine(label: "import")

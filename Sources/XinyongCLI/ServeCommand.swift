@@ -41,8 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
                 print(try await DemoUsers.create(store: store))
             }
             let platform = try await Platform.load(
-                store: store, personKey: try PersonKeyFile.load(dataDirectory: settings.dataDirectory),
-                reportKey: try ReportKeyFile.load(dataDirectory: settings.dataDirectory),
+                store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
+                reportKey: try await PlatformKeys.report(store: store, settings: settings),
                 requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
             // Records whose publicity ended are announced on the change feed at start and every hour after.

@@ -46,6 +46,6 @@ struct VerifyReportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw Failure("no --public-key given and no platform key at \(path); pass the key published at /reports/public-key")
         }
-        return try ReportKeyFile.load(dataDirectory: directory).publicKey
+        return try PlatformKeys.oneLine { try ReportKeyFile.load(dataDirectory: directory, createIfMissing: false) }.publicKey
     }
 }

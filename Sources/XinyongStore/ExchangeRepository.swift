@@ -228,12 +228,79 @@ public struct ChangeFeed: Sendable {
             rows: records.map { [$0.id, $0.subjectID, $0.recordType, $0.departmentID, kind.rawValue, $0.version, now, batch] })
     }
 
-    /// Changes after `cursor` (a sequence number; 0 for the beginning), oldest first.
-    public func since(_ cursor: Int, limit: Int) async throws -> [Change] {
-        try await db.raw("""
-            SELECT seq, record_id, subject_id, record_type, department_id, change, version, at, batch_id, list FROM changes
-            WHERE seq > \(bind: cursor) ORDER BY seq LIMIT \(bind: limit)
-            """).all(decoding: Change.self)
+    /// Which changes a reader may see. The store applies it; which record types are public and which
+    /// publish natural persons is the catalogue's business, so the caller passes both lists in.
+    public struct Visibility: Sendable, Equatable {
+        /// The reader's department: every change of its own records is visible.
+        public var department: String
+        /// Record types whose publicity is public: other departments' records of these may be visible.
+        public var publicTypes: [String]
+        /// Public record types that publish natural persons too.
+        public var naturalPersonTypes: [String]
+        /// A record counts as published once its publicity window has started on or before this day.
+        public var today: CivilDate
+
+        public init(department: String, publicTypes: [String], naturalPersonTypes: [String], today: CivilDate) {
+            self.department = department
+            self.publicTypes = publicTypes
+            self.naturalPersonTypes = naturalPersonTypes
+            self.today = today
+        }
+    }
+
+    /// Rows of `changes` read per query while looking for visible ones.
+    static let scanWindow = 5_000
+
+    /// Changes after `cursor` (0 for the beginning), oldest first, at most `limit` of them; with a
+    /// `visibility`, only those it lets the reader see: every change of the reader's own department's
+    /// records, and of other departments' records only where the type is public, the subject is not a
+    /// natural person unless the type publishes them, and the record's publicity window has started
+    /// (so a once-public record's withdrawal, correction and expiry stay visible; a never-published
+    /// record's changes never are).
+    ///
+    /// `nextCursor` is the cursor for the next call: the last change returned when the page is full,
+    /// otherwise the newest change read (visible or not), so a reader never reads the same invisible rows
+    /// twice; it equals `cursor` when nothing newer exists. A page with fewer than `limit` changes
+    /// means the reader has caught up.
+    public func since(_ cursor: Int, limit: Int, visibility: Visibility?) async throws -> (changes: [Change], nextCursor: Int) {
+        precondition(limit > 0, "a change feed page holds at least one change")
+        guard let visibility else {
+            let changes = try await db.raw("""
+                SELECT seq, record_id, subject_id, record_type, department_id, change, version, at, batch_id, list FROM changes
+                WHERE seq > \(bind: cursor) ORDER BY seq LIMIT \(bind: limit)
+                """).all(decoding: Change.self)
+            return (changes, changes.last?.seq ?? cursor)
+        }
+        var found: [Change] = []
+        var after = cursor
+        while found.count < limit {
+            // The end of the next window of rows, visible or not; nil when nothing newer exists.
+            struct Upper: Decodable { let upper: Int? }
+            guard let upper = try await db.raw("""
+                SELECT MAX(seq) AS upper FROM (SELECT seq FROM changes WHERE seq > \(bind: after) ORDER BY seq LIMIT \(bind: Self.scanWindow)) w
+                """).first(decoding: Upper.self)?.upper
+            else { break }
+            let page = try await db.raw("""
+                SELECT c.seq, c.record_id, c.subject_id, c.record_type, c.department_id, c.change, c.version, c.at, c.batch_id, c.list
+                FROM changes c
+                LEFT JOIN credit_records r ON r.subject_id = c.subject_id AND r.id = c.record_id
+                LEFT JOIN subjects s ON s.id = c.subject_id
+                WHERE c.seq > \(bind: after) AND c.seq <= \(bind: upper)
+                AND (c.department_id = \(bind: visibility.department) OR (
+                    \(Self.isIn("c.record_type", visibility.publicTypes))
+                    AND (s.kind <> \(bind: SubjectKind.naturalPerson.rawValue) OR \(Self.isIn("c.record_type", visibility.naturalPersonTypes)))
+                    AND r.publicity_start IS NOT NULL AND r.publicity_start <= \(bind: visibility.today.description)))
+                ORDER BY c.seq LIMIT \(bind: limit - found.count)
+                """).all(decoding: Change.self)
+            found += page
+            after = found.count == limit ? page.last!.seq : upper
+        }
+        return (found, after)
+    }
+
+    /// `column IN (…)`, or a false condition for an empty list (which SQL does not allow after IN).
+    private static func isIn(_ column: String, _ values: [String]) -> SQLQueryString {
+        values.isEmpty ? "1 = 0" : "\(unsafeRaw: column) IN (\(binds: values))"
     }
 
     public func keepHistory(of record: CreditRecord, batch: String?) async throws {

@@ -44,10 +44,15 @@ public struct ReportRepository: Sendable {
 /// (owner-readable only). Its public half is published; losing the file means reports issued earlier
 /// can still be checked with the published key, but new ones carry a new key id.
 public enum ReportKeyFile {
-    public static func load(dataDirectory: String) throws -> Curve25519.Signing.PrivateKey {
-        let data = try SecretFile.loadOrCreate(
-            "report-signing.key", in: dataDirectory, expected: "a 32-byte Ed25519 private key",
-            isValid: { (try? Curve25519.Signing.PrivateKey(rawRepresentation: $0)) != nil },
+    public static let fileName = "report-signing.key"
+
+    /// Reads the key; creates it only when it is missing and `createIfMissing` (no report issued yet). A
+    /// missing key beside issued reports, or a key file open to group or others, stops with one line.
+    public static func load(dataDirectory: String, createIfMissing: Bool) throws -> Curve25519.Signing.PrivateKey {
+        let data = try SecretFile.load(
+            fileName, in: dataDirectory, expected: "a 32-byte Ed25519 private key",
+            isValid: { (try? Curve25519.Signing.PrivateKey(rawRepresentation: $0)) != nil }, createIfMissing: createIfMissing,
+            orphans: "every issued credit report (none could be verified against the new key)",
             create: { Curve25519.Signing.PrivateKey().rawRepresentation })
         return try Curve25519.Signing.PrivateKey(rawRepresentation: data)
     }

@@ -154,9 +154,10 @@ struct ExchangeRoutes {
             throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
         }
         let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
-        // TODO(feed-keys merge): visibleTo
-        let changes = try await platform.store.repositories.changes.since(since, limit: limit)
-        return try JSONBody.response(ChangesBody(changes: changes, nextCursor: changes.last?.seq ?? since))
+        let feed = ChangeFeedAccess(store: platform.store, catalogs: platform.catalogs.values)
+        let page = try await feed.since(since, limit: limit,
+                                        visibleTo: context.caller.readsWholeFeed ? nil : (context.caller.departmentID ?? ""))
+        return try JSONBody.response(ChangesBody(changes: page.changes, nextCursor: page.nextCursor))
     }
 
     @Sendable func quality(_ request: Request, context: AppRequestContext) async throws -> Response {

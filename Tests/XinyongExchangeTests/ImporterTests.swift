@@ -105,7 +105,7 @@ struct Harness {
             #expect(warning.row_number == 4 && warning.reason.contains("expected"))
             let flagged = try #require(try await store.repositories.subjects.find(id: checkFailed))
             #expect(flagged.codeCheckFailed)
-            #expect(try await store.repositories.changes.since(0, limit: 10).map(\.change) == [.created, .created])
+            #expect(try await store.repositories.changes.since(0, limit: 10, visibility: nil).changes.map(\.change) == [.created, .created])
         }
     }
 
@@ -124,9 +124,9 @@ struct Harness {
             #expect(stored.record.version == 2 && stored.record.fields["violation_facts"] == "销售超过保质期的食品")
             let history = try await store.repositories.changes.history(of: stored.record.id)
             #expect(history.map(\.version) == [1] && history[0].fields["violation_facts"] == "销售过期食品")
-            let feed = try await store.repositories.changes.since(0, limit: 10)
+            let feed = try await store.repositories.changes.since(0, limit: 10, visibility: nil).changes
             #expect(feed.map(\.change) == [.created, .created, .corrected])
-            #expect(try await store.repositories.changes.since(feed[1].seq, limit: 10).map(\.record_id) == [stored.record.id])
+            #expect(try await store.repositories.changes.since(feed[1].seq, limit: 10, visibility: nil).changes.map(\.record_id) == [stored.record.id])
         }
     }
 
@@ -245,7 +245,7 @@ struct Harness {
             #expect(try await RecordLifecycle.announceExpiries(store: store, on: CivilDate("2026-01-01")!) == 0)
             #expect(try await RecordLifecycle.announceExpiries(store: store, on: CivilDate("2026-01-02")!) == 1)
             #expect(try await RecordLifecycle.announceExpiries(store: store, on: CivilDate("2026-06-02")!) == 0)
-            let feed = try await store.repositories.changes.since(0, limit: 10)
+            let feed = try await store.repositories.changes.since(0, limit: 10, visibility: nil).changes
             #expect(feed.map(\.change) == [.created, .created, .withdrawn, .expired])
             #expect(feed[3].record_id == records["郴市监罚〔2025〕2号"]?.record.id)
         }

@@ -64,7 +64,7 @@ struct JointHarness {
                                              matter: "test matter", askedBy: "test-key"), today: today)
     }
 
-    func feed() async throws -> [Change] { try await store.repositories.changes.since(0, limit: 10_000) }
+    func feed() async throws -> [Change] { try await store.repositories.changes.since(0, limit: 10_000, visibility: nil).changes }
 }
 
 @Suite struct CheckServiceTests {

@@ -1,0 +1,46 @@
+import XinyongModel
+import XinyongStore
+
+/// Who may read which part of the change feed. A department reads every change of its own records, and
+/// of other departments' records only those the public may see or has seen: the type is public, the
+/// subject is not a natural person unless the type publishes natural persons, and the record's
+/// publicity has started. Who reads everything (admin and recipient keys) is the edge's `Caller.readsWholeFeed`.
+public struct ChangeFeedAccess: Sendable {
+    let feed: ChangeFeed
+    let publicTypes: [String]
+    let naturalPersonTypes: [String]
+    let today: @Sendable () -> CivilDate
+
+    /// - Parameters:
+    ///   - catalogs: every catalogue version the stored records may name. A type counts as public only if
+    ///     it is public in every version that defines it, and as publishing natural persons only if every
+    ///     such version says so: where versions disagree, the feed errs towards showing less.
+    ///   - today: the day publicity is judged on (Asia/Shanghai).
+    public init(store: Store, catalogs: some Collection<Catalog>, today: @escaping @Sendable () -> CivilDate = { .today() }) {
+        feed = store.repositories.changes
+        let (publicTypes, naturalPersonTypes) = Self.publicity(catalogs)
+        self.publicTypes = publicTypes
+        self.naturalPersonTypes = naturalPersonTypes
+        self.today = today
+    }
+
+    /// The record type codes whose publicity is public, and those of them that publish natural persons.
+    public static func publicity(_ catalogs: some Collection<Catalog>) -> (publicTypes: [String], naturalPersonTypes: [String]) {
+        var isPublic: [String: Bool] = [:], publishesPersons: [String: Bool] = [:]
+        for type in catalogs.flatMap(\.recordTypes) {
+            isPublic[type.code, default: true] = isPublic[type.code, default: true] && type.publicity == .public
+            publishesPersons[type.code, default: true] = publishesPersons[type.code, default: true] && type.publishesNaturalPersons
+        }
+        let publicTypes = isPublic.filter(\.value).keys.sorted()
+        return (publicTypes, publicTypes.filter { publishesPersons[$0] == true })
+    }
+
+    /// Changes after `cursor` that `department` may see, oldest first, at most `limit`; nil `department`
+    /// means the unfiltered feed. `nextCursor` moves past every row read, visible or not, and equals
+    /// `cursor` when nothing newer exists; a page shorter than `limit` means the reader has caught up.
+    public func since(_ cursor: Int, limit: Int, visibleTo department: String?) async throws -> (changes: [Change], nextCursor: Int) {
+        try await feed.since(cursor, limit: limit, visibility: department.map {
+            ChangeFeed.Visibility(department: $0, publicTypes: publicTypes, naturalPersonTypes: naturalPersonTypes, today: today())
+        })
+    }
+}
