@@ -285,6 +285,11 @@ struct CheckRoutes {
         }
     }
 
+    static let resultLabels = ["hit": "命中名单", "clear": "未列入名单", "candidates": "待核对主体", "no_match": "未找到主体"]
+
+    /// The parts of a name the matcher compares, as the explanation names them on the page.
+    static let partLabels = ["core": "字号与行业", "region": "地区", "legal_form": "组织形式", "branch": "分支机构", "former_name": "曾用名"]
+
     static let fieldLabels = ["scenario": "办理事项", "code": "统一社会信用代码", "name": "名称", "department": "部门", "measures": "措施",
                               "outcome": "办理结果", "id_number": "身份证号"]
 
@@ -314,10 +319,10 @@ struct CheckRoutes {
             measures: a.measures.map(measure), incentives: a.incentives.map(measure),
             candidates: a.match.candidates.map { c in
                 .init(id: c.subjectId, title: "\(c.name)（\(c.code ?? c.subjectId)）得分 \(String(format: "%.2f", c.score))",
-                      detail: c.explanation.map { "\($0.part)：\($0.note)" }.joined(separator: "；") + (c.suppressed.map { " · 已标记为误报：\($0)" } ?? ""),
+                      detail: c.explanation.map { "\(Self.partLabels[$0.part] ?? "名称")：\($0.note)" }.joined(separator: "；") + (c.suppressed.map { " · 已标记为误报：\($0)" } ?? ""),
                       mandatory: false)
             },
-            freshness: "数据截至 \(a.freshness.latestChangeAt ?? "—")（变更序号 \(a.freshness.latestChangeSeq.map(String.init) ?? "—")）；主体记录最近更新 \(a.freshness.subjectRecordsUpdatedAt ?? "—")",
+            freshness: "数据截至 \(a.freshness.latestChangeAt.map(beijingTime) ?? "—")（变更序号 \(a.freshness.latestChangeSeq.map(String.init) ?? "—")）；主体记录最近更新 \(a.freshness.subjectRecordsUpdatedAt.map(beijingTime) ?? "—")",
             feedback: (a.measures + a.incentives).map(measure))
     }
 
@@ -361,7 +366,8 @@ struct CheckRoutes {
             from: String(from.prefix(10)), to: String(to.prefix(10)), checks: "\(report.checks)",
             memoranda: lines(report.byMemorandum), measures: lines(report.byMeasure), departments: lines(report.byDepartment),
             regions: lines(report.byRegion),
-            pending: report.withoutFeedback.map { .init(id: $0.checkId, department: $0.departmentName, scenario: $0.scenario, result: $0.result,
+            pending: report.withoutFeedback.map { .init(id: $0.checkId, department: $0.departmentName, scenario: $0.scenario,
+                                                        result: Self.resultLabels[$0.result] ?? $0.result,
                                                         askedAt: beijingTime($0.askedAt),
                                                         measures: "\($0.measures + $0.incentives)") },
             graceDays: report.feedbackGraceDays)

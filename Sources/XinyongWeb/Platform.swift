@@ -21,6 +21,8 @@ public struct Platform: Sendable {
     public let personKey: SymmetricKey
     /// The public website's use cases (search, profiles, listings, signed reports).
     public let site: PublicSite
+    /// The home page's headline figures, kept for minutes.
+    public let statistics: SiteStatisticsCache
     /// The office's accounts and sessions.
     public let accounts: Accounts
     /// API keys of systems.
@@ -45,7 +47,7 @@ public struct Platform: Sendable {
         let templates = try await MustacheLibrary(directory: directory)
         let site = PublicSite(store: store, catalogs: catalogs, regions: .shipped, reportKey: reportKey)
         return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, site: site,
-                        accounts: Accounts(store: store, requireTOTPForAdmins: requireTOTP), keys: AccessKeys(store: store),
+                        statistics: SiteStatisticsCache(store: store), accounts: Accounts(store: store, requireTOTPForAdmins: requireTOTP), keys: AccessKeys(store: store),
                         cookies: SessionCookies(secure: secureCookies), templates: templates)
     }
 
@@ -113,6 +115,7 @@ func buildRouter(platform: Platform) -> Edge {
     _ = PlatformMetrics.registry
     let router = Router(context: AppRequestContext.self)
     // Outermost first: security headers also go on the pages the error middleware makes.
+    router.middlewares.add(CompressionMiddleware())
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(ErrorMiddleware(platform: platform))
     router.middlewares.add(MetricsMiddleware())

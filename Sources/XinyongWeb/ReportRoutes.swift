@@ -165,8 +165,8 @@ struct ReportView {
         let r = signed.report
         title = "信用报告 \(r.number)"
         number = r.number
-        issuedAt = r.issuedAt
-        cutOff = r.cutOff
+        issuedAt = beijingTime(r.issuedAt) + "（北京时间）"
+        cutOff = r.cutOff.count > 10 ? beijingTime(r.cutOff) + "（北京时间）" : r.cutOff
         issuer = r.issuer
         notice = r.notice
         keyID = signed.signature.keyFingerprint
@@ -182,14 +182,33 @@ struct VerifyView {
         let detail: String
         let number, issuedAt, subject, digest: String?
 
+        /// The verdict wholly in Chinese for the page: the model words its reasons in English for machines.
+        static func pageDetail(_ outcome: PublicSite.ReportCheck.Outcome) -> String? {
+            let reason: String
+            switch outcome {
+            case .altered(let r), .malformed(let r): reason = r
+            default: return nil
+            }
+            let rules: [(String, String)] = [
+                ("not a credit report JSON document", "无法识别为信用报告：上传或粘贴的内容不是本平台的信用报告 JSON 文件。"),
+                ("is not Ed25519", "无法识别为信用报告：签名算法不是 Ed25519。"),
+                ("not the platform's key", "签名无效：报告不是用本平台的密钥签名的。"),
+                ("not base64", "无法识别为信用报告：签名值格式不正确。"),
+                ("does not match the content", "报告内容与签发时不一致：报告在签发后被改动过。"),
+                ("content that was not signed", "报告内容与签发时不一致：报告中含有未经签名的内容。"),
+            ]
+            return rules.first { reason.contains($0.0) }?.1
+                ?? (outcome == .malformed(reason) ? "无法识别为信用报告。" : "报告内容与签发时不一致或签名无效。")
+        }
+
         init(check: PublicSite.ReportCheck?, message: String?) {
             if let check {
                 let body = VerificationBody(check)
                 genuine = body.genuine
                 verdict = body.verdict
-                detail = body.detail
+                detail = Self.pageDetail(check.outcome) ?? body.detail
                 number = body.number
-                issuedAt = body.issuedAt
+                issuedAt = body.issuedAt.map { beijingTime($0) + "（北京时间）" }
                 subject = body.subject
                 digest = body.digest
             } else {

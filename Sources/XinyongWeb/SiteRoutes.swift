@@ -12,6 +12,8 @@ struct SiteRoutes {
     static let exampleTypes = ["admin_penalty", "admin_licence", "serious_dishonesty", "abnormal_operation", "honour", "tax_grade_a"]
 
     func register(on edge: Edge) {
+        edge.get("/repair", .open, use: repairGuide)
+        edge.get("/objections", .open, use: objectionGuide)
         edge.get("/", .open, use: home)
         edge.get("/subjects", .open, use: lookup)
         edge.get("/subjects/{code}", .open, use: subjectPage)
@@ -32,11 +34,18 @@ struct SiteRoutes {
             examples.append(SubjectLink(code: code.value, name: subject.displayName,
                                         reason: catalog?.recordType(type)?.name ?? type))
         }
+        let figures = try await platform.statistics.current()
         return try platform.html("home", context: context, HomeView(
             title: "信用郴州 · 公共信用信息平台",
+            figures: [
+                .init(label: "信用主体（法人和非法人组织）", value: figures.organisations.grouped, link: "/search"),
+                .init(label: "信用记录", value: figures.records.grouped, link: nil),
+                .init(label: "本月行政许可公示", value: figures.licencesThisMonth.grouped, link: "/publicity/licences"),
+                .init(label: "本月行政处罚公示", value: figures.penaltiesThisMonth.grouped, link: "/publicity/penalties"),
+            ] + figures.lists.map { .init(label: $0.list.name, value: $0.members.grouped, link: "/lists/\($0.list.rawValue)") },
             examples: examples,
-            recordTypes: (catalog?.recordTypes ?? []).map { TypeLink(name: $0.name, nameEn: $0.nameEn, legalBasis: $0.legalBasis) },
-            today: CivilDate.today().description))
+            recordTypes: (catalog?.recordTypes ?? []).map { TypeLink(name: $0.name, legalBasis: $0.legalBasis) },
+            today: figures.asOf.description))
     }
 
     /// The header's box: a whole code goes straight to its subject, anything else to the search.
@@ -59,7 +68,7 @@ struct SiteRoutes {
             subject = try await platform.findSubject(code)
         } catch let problem as Problem {
             let heading = problem.status == .notFound ? "未找到该信用主体" : "无法识别的代码"
-            return try platform.message(heading, detail: problem.detail, input: code, context: context, status: problem.status)
+            return try platform.message(heading, detail: problem.page ?? problem.detail, input: code, context: context, status: problem.status)
         }
         let document = try await platform.site.profile(of: subject)
         return try platform.html("subject", context: context, ProfileView(
@@ -70,10 +79,12 @@ struct SiteRoutes {
 
 /// A subject on the home page, with the kind of record it was picked for.
 struct SubjectLink { let code, name, reason: String }
-struct TypeLink { let name, nameEn, legalBasis: String }
+struct TypeLink { let name, legalBasis: String }
 
 struct HomeView {
+    struct Figure { let label, value: String; let link: String? }
     let title: String
+    let figures: [Figure]
     let examples: [SubjectLink]
     let recordTypes: [TypeLink]
     let today: String
@@ -104,5 +115,41 @@ struct ProfileView {
         empty = document.sections.isEmpty
         self.asOf = asOf
         self.reportCode = reportCode
+    }
+}
+
+extension Int {
+    /// 1234567 → "1,234,567".
+    var grouped: String { formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US_POSIX"))) }
+}
+
+/// The guides to credit repair and objections: the rules as the catalogue in force states them (periods
+/// and deadlines are catalogue data), and where to apply.
+struct GuideView {
+    struct Tier { let name, published, minimum, maximum: String }
+    let title: String
+    let tiers: [Tier]
+    let repairAnswerDays, repairDecisionDays, objectionDays: Int
+}
+
+extension SiteRoutes {
+    func guide(_ title: String) -> GuideView {
+        let catalog = platform.currentCatalog
+        let tiers = Tier.allCases.compactMap { tier -> GuideView.Tier? in
+            guard let p = catalog?.tierPeriods[tier] else { return nil }
+            return .init(name: tier.label, published: p.published ? "公示" : "一般不公示",
+                         minimum: p.minimumMonths.map { "\($0) 个月" } ?? "—", maximum: "\(p.maximumMonths) 个月")
+        }
+        let d = catalog?.deadlines
+        return GuideView(title: title, tiers: tiers, repairAnswerDays: d?.repairAnswerWorkingDays ?? 10,
+                         repairDecisionDays: d?.repairDecisionWorkingDays ?? 3, objectionDays: d?.objectionDays ?? 20)
+    }
+
+    @Sendable func repairGuide(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try platform.html("repair", guide("信用修复 · 信用郴州"), context: context)
+    }
+
+    @Sendable func objectionGuide(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try platform.html("objections", guide("异议申诉 · 信用郴州"), context: context)
     }
 }

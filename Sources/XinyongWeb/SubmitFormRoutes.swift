@@ -50,7 +50,7 @@ struct SubmitFormRoutes {
         } catch let problem as Problem {
             return try render(type: type, values: values, result: ResultView(
                 accepted: false, heading: "无法报送", batchID: "",
-                issues: [.init(field: "department", value: values["department"] ?? "", reason: problem.page ?? problem.detail, warning: false)]),
+                issues: [.init(field: "报送部门", value: values["department"] ?? "", reason: problem.page ?? problem.detail, warning: false)]),
                 context: context, status: problem.status)
         }
         let request = BatchRequest(departmentID: department, recordType: type, source: "form", submittedBy: context.caller.auditName)
@@ -60,17 +60,32 @@ struct SubmitFormRoutes {
         } catch let refused as BatchRefused {
             return try render(type: type, values: values, result: ResultView(
                 accepted: false, heading: "无法报送", batchID: "",
-                issues: [.init(field: "record_type", value: type, reason: refused.description, warning: false)]), context: context,
+                issues: [.init(field: "信息类别", value: type, reason: Self.chinese(refused), warning: false)]), context: context,
                 status: refused.kind == .notAuthorised ? .forbidden : .unprocessableContent)
         }
         let issues = try await platform.store.repositories.batches.issues(batch: summary.id)
+        let labels = Dictionary((platform.currentCatalog?.recordType(type)?.fields ?? []).map { ($0.code, $0.label) }, uniquingKeysWith: { a, _ in a })
         let accepted = summary.status != "rejected"
         let result = ResultView(
             accepted: accepted, heading: accepted ? (summary.unchanged > 0 ? "内容未变化，无需更新" : "报送成功") : "报送未通过，请修改后重新提交",
             batchID: summary.id,
-            issues: issues.map { .init(field: $0.field ?? "", value: $0.value ?? "", reason: $0.reason, warning: $0.severity == .warning) })
+            issues: issues.map { issue in
+                let label = issue.field.map { labels[$0] ?? $0 } ?? ""
+                return .init(field: label, value: issue.value ?? "", reason: FormIssueText.chinese(reason: issue.reason, label: label),
+                             warning: issue.severity == .warning)
+            })
         return try render(type: type, values: accepted ? [:] : values, result: result, context: context,
                           status: accepted ? .created : .unprocessableContent)
+    }
+
+    static func chinese(_ refused: BatchRefused) -> String {
+        switch refused.kind {
+        case .notAuthorised: "本部门无权报送该类信息，请联系市信用办确认报送目录"
+        case .unknownType: "未知的信息类别，请从上方选择"
+        case .unknownDepartment: "平台中没有该部门"
+        case .unreadable: "无法读取提交的内容"
+        case .idempotencyConflict: "该请求与之前的提交冲突"
+        }
     }
 
     private func render(type requested: String?, values: [String: String], result: ResultView?, context: AppRequestContext,

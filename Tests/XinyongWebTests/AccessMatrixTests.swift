@@ -65,7 +65,7 @@ import XinyongTestSupport
         ("POST", "/office/users/{name}/reset-password", admin),
         ("GET", "/office/audit", audit), ("GET", "/api/v1/admin/audit", audit),
         // The login form refuses a post without its own form token, whoever sends it: never 401.
-        ("GET", "/login", open), ("POST", "/login", "F F F F F F F F F F"),
+        ("GET", "/login", open), ("GET", "/repair", open), ("GET", "/objections", open), ("POST", "/login", "F F F F F F F F F F"),
         ("GET", "/account", signedIn), ("GET", "/account/password", signedIn), ("POST", "/account/password", signedIn),
         ("GET", "/account/totp", signedIn), ("POST", "/account/totp", signedIn),
         // Last: it ends the sessions the rows above used.

@@ -22,6 +22,9 @@ struct Callers: Sendable {
     static let departmentBID = "431000-tax"
     static let otherCounty = "431023"
 
+    /// One set for the shared demo platform: bcrypt makes each user cost a second in a debug build.
+    static let fixture = Task { () throws -> Callers in try await make(try await Fixture.platform.value) }
+
     static func make(_ platform: Platform) async throws -> Callers {
         let actor = Actor("test", reason: "callers for web tests")
         let suffix = UUID().uuidString.prefix(6).lowercased()

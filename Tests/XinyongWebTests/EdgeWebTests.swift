@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -15,7 +16,7 @@ import XinyongStore
 
     func withServer(_ body: @Sendable (any TestClientProtocol, Platform, Callers) async throws -> Void) async throws {
         let platform = try await Fixture.platform.value
-        let callers = try await Callers.make(platform)
+        let callers = try await Callers.fixture.value
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in try await body(client, platform, callers) }
     }
@@ -170,6 +171,27 @@ import XinyongStore
             }
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(String(buffer: response.body) == #"{"status":"ok"}"#, "anonymous callers learn up or down only")
+            }
+        }
+    }
+
+    @Test func pagesAndJSONAreCompressedWhenTheClientAcceptsIt() async throws {
+        try await withServer { client, platform, _ in
+            let code = try await Fixture.codeWithPublicPenalty(platform.store)
+            for uri in ["/", "/subjects/\(code)", "/static/site.css", "/api/v1/subjects/\(code)", "/lists/black"] {
+                let plain = try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.headers[.contentEncoding] == nil)
+                    return response.body.readableBytes
+                }
+                try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "gzip, deflate, br"]) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentEncoding] == "gzip", "\(uri)")
+                    #expect(response.headers[.vary] == "Accept-Encoding")
+                    var body = response.body
+                    let unzipped = try body.decompress(with: .gzip())
+                    #expect(unzipped.readableBytes == plain, "\(uri) unzips to what is sent plain")
+                    #expect(response.body.readableBytes < 100_000, "\(uri) weighs \(response.body.readableBytes) bytes compressed")
+                }
             }
         }
     }

@@ -146,7 +146,8 @@ import XinyongStore
                 #expect(response.status == .unprocessableContent)
                 let html = String(buffer: response.body)
                 #expect(html.contains("报送未通过"))
-                #expect(html.contains("subject_code") && html.contains("not a unified social credit code"))
+                #expect(html.contains("不是有效的统一社会信用代码"), "the reason is said in Chinese next to the field")
+                #expect(!html.contains("not a unified social credit code"))
                 #expect(!html.contains("<script>x</script>"))
             }
         }
