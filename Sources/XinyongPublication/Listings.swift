@@ -91,6 +91,8 @@ public struct ListingExport: Sendable {
 /// An export that would hold more than `limit` records.
 public struct ExportTooLarge: Error, Equatable {
     public let limit: Int
+
+    public init(limit: Int) { self.limit = limit }
 }
 
 /// Bad listing or search parameters, named so that the visitor can fix them.

@@ -99,7 +99,7 @@ extension RecordRepository {
     /// The join and the conditions shared by the listing and its count.
     private func publicRecords(_ type: (code: String, publishesNaturalPersons: Bool), _ query: ListingQuery) -> SQLQueryString {
         let day = query.date.description
-        var sql = SQLQueryString("")
+        var sql: SQLQueryString = ""
         if !type.publishesNaturalPersons { sql += " JOIN subjects s ON s.id = r.subject_id AND s.kind <> 'natural_person'" }
         sql += """
              WHERE r.record_type = \(bind: type.code) AND r.status = 'active'
