@@ -68,7 +68,7 @@ extension RecordRepository {
                 let day = after.decisionDate.description
                 sql += " AND r.decision_date <= \(bind: day) AND (r.decision_date < \(bind: day) OR r.id < \(bind: after.id))"
             }
-            sql += " ORDER BY r.decision_date DESC, r.id DESC LIMIT \(unsafeRaw: String(query.limit))"
+            sql += " ORDER BY \(unsafeRaw: Self.dateOrder(query)) DESC, r.id DESC LIMIT \(unsafeRaw: String(query.limit))"
             merged += try await db.raw(sql).all(decoding: Row.self).map(Self.record)
         }
         merged.sort { ($0.decisionDate, $0.id) > ($1.decisionDate, $1.id) }
@@ -84,7 +84,8 @@ extension RecordRepository {
         for type in query.types {
             var inner = SQLQueryString("SELECT 1 AS one FROM credit_records r")
             inner += publicRecords(type, query)
-            inner += " ORDER BY r.decision_date DESC LIMIT \(unsafeRaw: String(bound + 1))"
+            if !Self.narrowed(query) { inner += " ORDER BY r.decision_date DESC" }
+            inner += " LIMIT \(unsafeRaw: String(bound + 1))"
             var sql = SQLQueryString("SELECT COUNT(*) AS n FROM (")
             sql += inner
             sql += ") counted"
@@ -95,6 +96,14 @@ extension RecordRepository {
     }
 
     private struct CountRow: Decodable { let n: Int }
+
+    /// A name or document-number search: few records, found through the subject key or the natural key.
+    static func narrowed(_ query: ListingQuery) -> Bool { query.subjectIDs != nil || query.documentPrefix != nil }
+
+    /// What a listing sorts by. Narrowed, the date is an expression, so that no planner walks the type's
+    /// date index for its order (SQLite without statistics would, and read every record of the type)
+    /// instead of looking the few matches up by subject or by number and sorting them.
+    static func dateOrder(_ query: ListingQuery) -> String { narrowed(query) ? "(r.decision_date || '')" : "r.decision_date" }
 
     /// The join and the conditions shared by the listing and its count.
     private func publicRecords(_ type: (code: String, publishesNaturalPersons: Bool), _ query: ListingQuery) -> SQLQueryString {
