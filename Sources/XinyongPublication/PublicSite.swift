@@ -10,6 +10,10 @@ public struct PublicSite: Sendable {
     public let catalogs: [Int: Catalog]
     public let regions: RegionDirectory
     let reportKey: Curve25519.Signing.PrivateKey
+    /// The most records one CSV export holds (`ListingExport.maximumRows`; lower in tests).
+    public var exportLimit = ListingExport.maximumRows
+    /// Records read per query of an export, and written per chunk of its body.
+    public var exportChunkSize = 1_000
 
     /// The city this installation serves; its counties are the site's region filters. (The site's
     /// name and the demo are Chenzhou's; another city changes this, the brand and the templates.)
@@ -71,6 +75,9 @@ public struct PublicSite: Sendable {
         return try await entries(for: [record], on: date).first
     }
 
+    /// The fields that name a record's category (许可类别, 处罚类别), for listings' compact tables.
+    static let categoryFields = ["licence_category", "penalty_category"]
+
     /// Records with their subjects as listings show them; records the public may not see are dropped.
     func entries(for records: [CreditRecord], on date: CivilDate) async throws -> [ListingEntry] {
         let repos = store.repositories
@@ -84,7 +91,8 @@ public struct PublicSite: Sendable {
             return ListingEntry(
                 record: ProfileDocument.Record(shown, type: type, department: departments[record.departmentID] ?? record.departmentID,
                                                underObjection: disputed.contains(record.id)),
-                subject: subject, membership: shown.listMembership)
+                subject: subject, membership: shown.listMembership,
+                category: Self.categoryFields.lazy.compactMap { shown.fields[$0] }.first { !$0.isEmpty })
         }
     }
 }
@@ -95,6 +103,8 @@ public struct ListingEntry: Sendable {
     public let subject: Subject
     /// The list the record puts its subject on, if any.
     public let membership: ListMembership?
+    /// The licence or penalty category (许可类别, 处罚类别), where the record has one.
+    public let category: String?
 
     /// Where the subject's profile is, for organisations (natural persons have no public profile page).
     public var profileCode: String? {

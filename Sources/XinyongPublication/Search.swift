@@ -38,8 +38,11 @@ public struct SearchResults: Sendable {
     public let total: Int
     /// More subjects match than were ranked; the visitor should narrow the query.
     public let capped: Bool
+    /// The page shown: the one asked for, or the last page when that was past the end.
     public let page: Int
     public let pageSize: Int
+    /// The page the visitor asked for (differs from `page` when it was past the last one).
+    public let requestedPage: Int
 
     /// How many matches a search ranks. A fragment shared by more names than this (建设, 商贸) is not a
     /// search anyone pages through; the page says so and asks for a longer name or a filter.
@@ -53,10 +56,9 @@ extension PublicSite {
     /// Ranked: exact name, then names starting with the fragment, current before former names, shorter first.
     public func search(_ request: SearchRequest, on date: CivilDate = .today()) async throws -> SearchResults {
         let match = try Self.match(for: request.text)
-        try validate(ListingFilter(regionCode: request.regionCode, page: request.page, pageSize: request.pageSize))
-        guard request.page * request.pageSize <= SearchResults.cap + request.pageSize else {
-            throw PublicQueryError(parameter: "page", reason: "only the first \(SearchResults.cap) matches are ranked; narrow the query",
-                                   message: "仅显示最相关的 \(SearchResults.cap) 个结果，请输入更完整的名称")
+        try validate(ListingFilter(regionCode: request.regionCode, page: 1, pageSize: request.pageSize))
+        guard request.page >= 1 else {
+            throw PublicQueryError(parameter: "page", reason: "pages start at 1", message: "页码应从 1 开始")
         }
         let query = SubjectQuery(
             match: match, regionCodes: request.regionCode.map(regionAndBelow) ?? [], kind: request.kind,
@@ -64,7 +66,10 @@ extension PublicSite {
         let found = try await store.repositories.subjects.searchCandidates(query)
         let ranked = found.prefix(SearchResults.cap).compactMap { Self.rank($0, match: match) }
             .sorted { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.tiebreak < $1.tiebreak }
-        let page = Array(ranked.dropFirst((request.page - 1) * request.pageSize).prefix(request.pageSize))
+        // A page past the last shows the last page (the page says so), never an empty list under a pager.
+        let lastPage = max(1, (ranked.count + request.pageSize - 1) / request.pageSize)
+        let shown = min(request.page, lastPage)
+        let page = Array(ranked.dropFirst((shown - 1) * request.pageSize).prefix(request.pageSize))
         let subjects = try await store.repositories.subjects.find(ids: page.map(\.candidate.subjectID))
         let lists = try await store.repositories.lists.lists(of: page.map(\.candidate.subjectID), on: date)
         let hits = page.compactMap { ranked -> SearchResults.Hit? in
@@ -72,7 +77,7 @@ extension PublicSite {
             return Self.hit(subject, nameIndex: ranked.nameIndex, match: match, lists: lists[subject.id] ?? [])
         }
         return SearchResults(match: match, hits: hits, total: ranked.count, capped: found.count > SearchResults.cap,
-                             page: request.page, pageSize: request.pageSize)
+                             page: shown, pageSize: request.pageSize, requestedPage: request.page)
     }
 
     /// A code prefix when the text is only Latin letters and digits with at least one digit; else a name.

@@ -135,7 +135,6 @@ struct SearchView {
         let lists: [ListBadge]
     }
     struct ListBadge { let code, name: String }
-    struct PageLink { let number: Int; let href: String; let current: Bool }
 
     let title = "信用信息查询 · 信用郴州"
     let q: String
@@ -145,8 +144,8 @@ struct SearchView {
     var hits: [Hit] = []
     var summary = ""
     var capped = false
-    var pages: [PageLink] = []
-    var hasPages = false
+    var notice: String?
+    var pager = Pager()
 
     init(query: PublicQuery, options: FilterOptions) {
         q = String((query.text("q") ?? "").prefix(SearchText.maximumQueryLength))
@@ -156,7 +155,8 @@ struct SearchView {
     mutating func show(_ results: SearchResults, query: PublicQuery, regions: PublicSite) {
         searched = true
         capped = results.capped
-        summary = results.capped ? "匹配超过 \(SearchResults.cap) 个主体，仅显示最相关的 \(SearchResults.cap) 个，请输入更完整的名称或使用筛选。"
+        summary = results.capped
+            ? "匹配的主体超过 \(SearchResults.cap) 个，显示最相关的前 \(SearchResults.cap) 个（共 \(results.pageCount) 页）。请输入更多字，或按地区、类型筛选，缩小范围。"
             : "共 \(results.total) 个主体"
         hits = results.hits.map { hit in
             Hit(name: hit.matchedName, parts: hit.parts.map { Part(text: $0.text, hit: $0.hit) }, formerName: hit.matchedFormerName,
@@ -164,9 +164,9 @@ struct SearchView {
                 kind: hit.subject.kind.label, region: regions.regionName(hit.subject.regionCode), status: hit.subject.status.label,
                 lists: hit.lists.sorted().map { ListBadge(code: $0.rawValue, name: $0.name) })
         }
-        let count = results.pageCount
-        let window = max(1, results.page - 4)...min(count, max(1, results.page - 4) + 8)
-        pages = count > 1 ? window.map { PageLink(number: $0, href: query.link(page: $0), current: $0 == results.page) } : []
-        hasPages = !pages.isEmpty
+        if results.requestedPage != results.page, results.total > 0 {
+            notice = "第 \(results.requestedPage) 页超出范围（共 \(results.pageCount) 页），以下为最后一页。"
+        }
+        pager = Pager(page: results.page, pageCount: results.pageCount, query: query)
     }
 }

@@ -190,6 +190,109 @@ struct ListingTests {
     }
 }
 
+@Suite("Public site: listing totals, name and document search, export, pages past the end", .serialized)
+struct ListingSearchTests {
+    /// `count` more licences of the trader decided on one day, so that paging meets ties on the date.
+    func sameDayLicences(_ store: Store, _ town: Town, count: Int) async throws -> [String] {
+        let catalog = Catalog.shipped
+        let type = catalog.recordType("admin_licence")!
+        let decided = town.today.adding(days: -1)
+        let records = try (0..<count).map { i in
+            CreditRecord(
+                id: "lic-same-\(i)", subjectID: Town.trader.id, recordType: "admin_licence", catalogVersion: 1, departmentID: Town.market.id,
+                regionCode: Town.trader.regionCode, documentNumber: "郴许〔2026〕\(100 + i)号", tier: nil, decisionDate: decided,
+                legalBasis: type.legalBasis, schedule: try catalog.schedule(for: type, tier: nil, decisionDate: decided, fields: [:], calendar: .china),
+                fields: ["subject_name": Town.trader.name, "licence_category": "普通"])
+        }
+        try await store.transaction { repos in try await repos.records.insert(records, by: Town.actor) }
+        return records.map(\.id)
+    }
+
+    @Test("a listing has a total, finds by name, code and document number, and shows the last page for a page past the end", arguments: Backend.allCases)
+    func search(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let town = try await Town(store)
+            let all = try await town.site.doublePublicity(.licences, ListingFilter())
+            #expect(all.total == 2 && !all.totalCapped && all.pageCount == 1)
+            func ids(_ filter: ListingFilter) async throws -> [String] {
+                try await town.site.doublePublicity(.licences, filter).entries.map(\.record.id)
+            }
+            #expect(try await ids(ListingFilter(subjectText: "另一商贸")) == ["lic-trader"])
+            #expect(try await ids(ListingFilter(subjectText: "某某建设")) == ["lic-builder"])
+            #expect(try await ids(ListingFilter(subjectText: "恒鸿建筑")) == ["lic-builder"], "former names too")
+            #expect(try await ids(ListingFilter(subjectText: "91431021")) == ["lic-trader"], "the start of a code")
+            #expect(try await ids(ListingFilter(subjectText: "张某某建设")).isEmpty, "natural persons are never found by name")
+            #expect(try await ids(ListingFilter(regionCode: "431002", subjectText: "另一商贸")).isEmpty)
+            #expect(try await ids(ListingFilter(documentNumber: "郴文〔2026〕lic-builder号")) == ["lic-builder"])
+            #expect(try await ids(ListingFilter(documentNumber: "郴文〔2026〕lic")) == ["lic-trader", "lic-builder"])
+            #expect(try await ids(ListingFilter(departmentID: Town.market.id, documentNumber: "郴文〔2026〕lic-t")) == ["lic-trader"])
+            #expect(try await ids(ListingFilter(documentNumber: "郴文%")).isEmpty, "% is no wildcard")
+            #expect(try await ids(ListingFilter(documentNumber: "郴文_2026")).isEmpty, "_ is no wildcard")
+            #expect(try await ids(ListingFilter(documentNumber: "lic-builder")).isEmpty, "the start of the number, not any part")
+            #expect(try await town.site.doublePublicity(.licences, ListingFilter(subjectText: "另一商贸")).total == 1)
+            await #expect(throws: PublicQueryError.self) { _ = try await town.site.doublePublicity(.licences, ListingFilter(subjectText: "建")) }
+            await #expect(throws: PublicQueryError.self) {
+                _ = try await town.site.doublePublicity(.licences, ListingFilter(documentNumber: String(repeating: "文", count: 101)))
+            }
+            let past = try await town.site.doublePublicity(.licences, ListingFilter(page: 9, pageSize: 1))
+            #expect(past.page == 2 && past.requestedPage == 9 && past.entries.map(\.record.id) == ["lic-builder"] && !past.hasNextPage)
+            let none = try await town.site.doublePublicity(.licences, ListingFilter(subjectText: "无此名称", page: 3))
+            #expect(none.page == 1 && none.total == 0 && none.entries.isEmpty)
+            #expect(all.entries.first?.category == nil)
+        }
+    }
+
+    @Test("pages and export chunks walk ties on the decision date without repeating or losing a record", arguments: Backend.allCases)
+    func ties(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let town = try await Town(store)
+            let same = try await sameDayLicences(store, town, count: 7)
+            let expected = same.sorted(by: >) + ["lic-trader", "lic-builder"]
+            var paged: [String] = []
+            for page in 1...3 {
+                let listing = try await town.site.doublePublicity(.licences, ListingFilter(page: page, pageSize: 3))
+                #expect(listing.total == 9 && listing.pageCount == 3)
+                paged += listing.entries.map(\.record.id)
+            }
+            #expect(paged == expected)
+            let export = try await town.site.exportDoublePublicity(.licences, ListingFilter())
+            #expect(export.rows == 9)
+            var chunks: [[String]] = []
+            try await export.forEachChunk(size: 2) { chunks.append($0.map(\.record.id)) }
+            #expect(chunks.flatMap { $0 } == expected)
+            #expect(chunks.map(\.count) == [2, 2, 2, 2, 1])
+            let entry = try #require(try await town.site.doublePublicity(.licences, ListingFilter(documentNumber: "郴许〔2026〕103号")).entries.first)
+            #expect(entry.category == "普通")
+        }
+    }
+
+    @Test("an export above its limit is refused before it is read; the filters apply", arguments: Backend.allCases)
+    func exportLimit(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let town = try await Town(store)
+            await #expect(throws: ExportTooLarge(limit: 1)) { _ = try await town.site.exportDoublePublicity(.licences, ListingFilter(), limit: 1) }
+            let narrowed = try await town.site.exportDoublePublicity(.licences, ListingFilter(subjectText: "另一商贸"), limit: 1)
+            var ids: [String] = []
+            try await narrowed.forEachChunk { ids += $0.map(\.record.id) }
+            #expect(narrowed.rows == 1 && ids == ["lic-trader"])
+            #expect(try await store.repositories.records.countPublic(
+                ListingQuery(types: [("admin_licence", false)], date: town.today, limit: 1), upTo: 1) == 2, "counted up to the bound plus one")
+        }
+    }
+
+    @Test("a search page past the last shows the last page", arguments: Backend.allCases)
+    func searchPages(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let town = try await Town(store)
+            let past = try await town.site.search(SearchRequest(text: "有限公司", page: 50, pageSize: 1))
+            #expect(past.total == 3 && past.page == 3 && past.requestedPage == 50 && past.hits.count == 1)
+            let first = try await town.site.search(SearchRequest(text: "有限公司", page: 1, pageSize: 2))
+            #expect(first.page == 1 && first.pageCount == 2 && first.hits.count == 2)
+            await #expect(throws: PublicQueryError.self) { _ = try await town.site.search(SearchRequest(text: "有限公司", page: 0)) }
+        }
+    }
+}
+
 @Suite("Public site: signed credit reports", .serialized)
 struct ReportTests {
     @Test("an issued report verifies; any change, added content, another key or garbage does not", arguments: Backend.allCases)
