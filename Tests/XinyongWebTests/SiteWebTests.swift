@@ -196,7 +196,8 @@ struct Count: Decodable { let n: Int }
         site.exportLimit = exportLimit
         site.exportChunkSize = chunkSize
         return Platform(store: platform.store, catalogs: platform.catalogs, regions: platform.regions, personKey: platform.personKey,
-                        site: site, accounts: platform.accounts, keys: platform.keys, cookies: platform.cookies, templates: platform.templates)
+                        site: site, statistics: platform.statistics, accounts: platform.accounts, keys: platform.keys, cookies: platform.cookies,
+                        templates: platform.templates)
     }
 
     func withServer(_ platform: Platform, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
