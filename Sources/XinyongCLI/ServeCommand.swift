@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import XinyongDemo
 import XinyongExchange
+import XinyongMonitoringService
 import XinyongStore
 import XinyongWeb
 
@@ -40,6 +41,10 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
                 print(try await DemoUsers.create(store: store))
             }
+            // The monitoring's months are prepared at start (read back from the database, or computed and stored).
+            let monitoring = MonitoringServices.service(for: store)
+            if demo { try await monitoring.loadDemoIfEmpty() }
+            Task.detached { do { try await monitoring.prepare() } catch { logger.error("monitoring results: \(error)") } }
             let platform = try await Platform.load(
                 store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
                 reportKey: try await PlatformKeys.report(store: store, settings: settings),

@@ -65,7 +65,11 @@ public struct MonthScores: Sendable {
     /// [city][node]: every node's share in [0, 1] (nodes as in ``IndicatorTree``).
     public let nodeShares: [[Double]]
     public let eventEffects: [[EventEffect]]
+    /// Cities of the engine that reported nothing in the window: no data, so no score, no rank, and
+    /// not counted in their group. `cities` and `results` hold only the cities with data.
+    public internal(set) var noData: [MonitoredCity] = []
 
+    public func hasNoData(_ city: String) -> Bool { noData.contains { $0.code == city } }
     public func index(of city: String) -> Int? { cities.firstIndex { $0.code == city } }
     public func result(for city: String) -> CityScore? { index(of: city).map { results[$0] } }
 }
@@ -88,13 +92,26 @@ public struct MonitoringEngine: Sendable {
         self.leafCodes = tree.leafNodes.map { tree.nodes[$0].indicator.code }
     }
 
+    /// The engine over exactly the cities a month scored (those with data), so that city indices agree.
+    public func scoped(to scores: MonthScores) -> MonitoringEngine {
+        scores.cities.count == cities.count ? self : MonitoringEngine(edition: edition, cities: scores.cities)
+    }
+
     /// What-if: the rolling value to use for (leaf code, city code) instead of the data's.
     public typealias Overrides = [String: [String: Double]]
 
     /// Scores every city for `month`: rolling values, imputation, normalisation within each group,
     /// aggregation up the tree, events with caps, veto rules, ranks.
+    /// A city with no value at all in the window is left out: it is not scored, not ranked, and does not
+    /// count in its group's size, its means or its normalisation.
     public func score(_ month: Month, data: MonitoringData, overrides: Overrides = [:]) -> MonthScores {
         let window = month.window(edition.windowMonths)
+        let withData = cities.filter { data.hasValues(city: $0.code, in: window) }
+        if withData.count != cities.count {
+            var scores = MonitoringEngine(edition: edition, cities: withData).score(month, data: data, overrides: overrides)
+            scores.noData = cities.filter { !data.hasValues(city: $0.code, in: window) }
+            return scores
+        }
         var raw: [[Double]] = [], origins: [[ValueOrigin]] = [], availability: [[Double]] = []
         for code in leafCodes {
             let (values, origin, available) = rollingValues(code, window: window, data: data, overrides: overrides[code] ?? [:])

@@ -40,6 +40,7 @@ public struct Explanation: Codable, Sendable {
 
 extension MonitoringEngine {
     public func explain(city code: String, in scores: MonthScores, top: Int = 5) -> Explanation? {
+        guard scores.cities.count == cities.count else { return scoped(to: scores).explain(city: code, in: scores, top: top) }
         guard let c = scores.index(of: code) else { return nil }
         let group = members[cities[c].group] ?? [c]
         let lines = tree.nodes.indices.map { line(node: $0, city: c, group: group, scores: scores) }
@@ -89,12 +90,19 @@ extension MonitoringEngine {
         public var description: String { "indicator \(code) is not a leaf indicator of this edition" }
     }
 
+    /// A city that is not scored in the month: not ranked by this engine, or without data in the window.
+    public struct UnscoredCity: Error, CustomStringConvertible {
+        public let code: String
+        public let month: Month
+        public var description: String { "\(code) is not scored in \(month): not a ranked city, or no data in the window" }
+    }
+
     /// "What if this indicator's rolling value were `value`": the month rescored on the spot, the
     /// whole group renormalised (min-max and ranks depend on the other cities too).
     public func whatIf(city: String, indicator: String, value: Double, month: Month, data: MonitoringData, current: MonthScores? = nil) throws -> WhatIf {
         guard let leaf = leafCodes.firstIndex(of: indicator) else { throw UnknownLeaf(code: indicator) }
         let before = current ?? score(month, data: data)
-        guard let c = before.index(of: city) else { throw UnknownLeaf(code: city) }
+        guard let c = before.index(of: city) else { throw UnscoredCity(code: city, month: month) }
         let after = score(month, data: data, overrides: [indicator: [city: value]])
         return WhatIf(city: city, month: month, indicator: indicator, before: before.rawValues[leaf][c], after: value,
                       scoreBefore: before.results[c].score, scoreAfter: after.results[c].score,

@@ -7,6 +7,9 @@ public struct MonitoringData: Sendable {
     public private(set) var events: [MonitoringEvent] = []
     /// city code → its events, for quick look-up.
     public private(set) var eventsByCity: [String: [MonitoringEvent]] = [:]
+    /// city code → the months in which it reported any value: a city with none in a month's window
+    /// has no data for that month and is neither scored nor ranked.
+    public private(set) var monthsByCity: [String: Set<Month>] = [:]
 
     public init() {}
 
@@ -18,6 +21,7 @@ public struct MonitoringData: Sendable {
     public mutating func set(_ v: IndicatorValue) {
         values[v.indicator, default: [:]][v.city, default: [:]][v.month] = v.value
         collectedMonths[v.indicator, default: []].insert(v.month)
+        monthsByCity[v.city, default: []].insert(v.month)
     }
 
     public mutating func add(_ event: MonitoringEvent) {
@@ -30,6 +34,34 @@ public struct MonitoringData: Sendable {
     /// The months for which any value exists, oldest first.
     public var months: [Month] {
         Array(collectedMonths.values.reduce(into: Set<Month>()) { $0.formUnion($1) }).sorted()
+    }
+
+    /// Whether the city reported any value in the window.
+    public func hasValues(city: String, in window: ClosedRange<Month>) -> Bool {
+        monthsByCity[city]?.contains { window.contains($0) } ?? false
+    }
+
+    /// A fingerprint of every value and event, independent of their order: stored results carry the
+    /// fingerprint of the inputs they were computed from, so that results of other inputs are never shown.
+    public var fingerprint: String {
+        var hash: UInt64 = 0, count: UInt64 = 0
+        for (indicator, cities) in values {
+            for (city, series) in cities {
+                for (month, value) in series {
+                    hash &+= Self.fnv("v|\(indicator)|\(city)|\(month.index)|\(value.bitPattern)")
+                    count &+= 1
+                }
+            }
+        }
+        for e in events {
+            hash &+= Self.fnv("e|\(e.id)|\(e.city)|\(e.kind.rawValue)|\(e.occurredOn)|\(e.expiresOn?.description ?? "")|\(e.source.rawValue)|\(e.severity)|\(e.indicator)")
+            count &+= 1
+        }
+        return String(format: "%016llx-%llu", hash, count)
+    }
+
+    static func fnv(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 
     public var valueCount: Int { values.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }

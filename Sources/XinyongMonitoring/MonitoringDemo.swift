@@ -3,7 +3,8 @@ import XinyongModel
 
 /// Synthetic monitoring data: monthly values for every ranked city and a trickle of events, from a
 /// fixed seed, so that the same options always give the same data. Chenzhou (431000) is steered so that
-/// it stands where it reported standing: about 47th of its group in December 2018 and 24th in March 2019.
+/// it stands where it reported standing: 84.32 points and 47th of its group in December 2018, 24th in
+/// March 2019. Only the data is steered; the engine scores it like any other.
 public struct MonitoringDemo: Sendable {
     public struct Options: Sendable {
         public var seed: UInt64
@@ -28,6 +29,8 @@ public struct MonitoringDemo: Sendable {
         Month(year: 2018, month: 12)!: 47, Month(year: 2019, month: 1)!: 40,
         Month(year: 2019, month: 2)!: 31, Month(year: 2019, month: 3)!: 24,
     ]
+    /// Chenzhou's score as the city reported it (the seed article: 84.32 points in December 2018).
+    public static let chenzhouScores: [Month: Double] = [Month(year: 2018, month: 12)!: 84.32]
 
     public let options: Options
     public let edition: Edition
@@ -53,12 +56,15 @@ public struct MonitoringDemo: Sendable {
         // One engine for Chenzhou's group: calibration only needs the cities it is ranked against.
         let group = cities.first { $0.code == Self.chenzhou }?.group
         let calibration = group.map { g in MonitoringEngine(edition: edition, cities: cities.filter { $0.group == g }) }
+        let lift = calibration.map { level(engine: $0, events: events, leaves: leaves) } ?? 0
         for month in (options.from...options.through).months {
             for city in cities where city.code != Self.chenzhou {
-                for value in monthValues(city, month: month, quality: quality(of: city.code, in: month), leaves: leaves) { data.set(value) }
+                for value in monthValues(city, month: month, quality: quality(of: city.code, in: month) + lift, leaves: leaves) { data.set(value) }
             }
             if let calibration {
-                if let target = Self.chenzhouTargets[month] {
+                if let score = Self.chenzhouScores[month] {
+                    chenzhouQuality = calibrate(month: month, score: score, engine: calibration, data: data, leaves: leaves)
+                } else if let target = Self.chenzhouTargets[month] {
                     chenzhouQuality = calibrate(month: month, target: target, engine: calibration, data: data, leaves: leaves)
                 } else {
                     var g = SeededRandom.stream(options.seed, UInt64(month.index) &* 31)
@@ -77,12 +83,68 @@ public struct MonitoringDemo: Sendable {
 
     private var chenzhouCity: MonitoredCity? { cities.first { $0.code == Self.chenzhou } }
 
+    /// The level of every other city's values (added to their standing) at which Chenzhou's reported score
+    /// falls at its reported rank in the first month: the scores of the cities ranked just above and
+    /// just below it straddle the reported score. Needed when the first month has a reported score.
+    private func level(engine: MonitoringEngine, events: [MonitoringEvent], leaves: [Indicator]) -> Double {
+        let month = options.from
+        guard let score = Self.chenzhouScores[month], let target = Self.chenzhouTargets[month], let city = chenzhouCity,
+            target >= 2, engine.cities.count > target
+        else { return 0 }
+        let members = Set(engine.cities.map(\.code))
+        let groupEvents = events.filter { members.contains($0.city) }
+        let others = engine.cities.filter { $0.code != Self.chenzhou }
+        func trial(_ lift: Double) -> MonitoringData {
+            var data = MonitoringData(values: [], events: groupEvents)
+            for other in others {
+                for value in monthValues(other, month: month, quality: quality(of: other.code, in: month) + lift, leaves: leaves) { data.set(value) }
+            }
+            return data
+        }
+        var chenzhouQuality = quality(of: Self.chenzhou), lift = 0.0
+        for _ in 0..<3 {
+            var low = -3.0, high = 3.0
+            for _ in 0..<18 {
+                let mid = (low + high) / 2
+                var data = trial(mid)
+                for value in monthValues(city, month: month, quality: chenzhouQuality, leaves: leaves) { data.set(value) }
+                let scores = engine.score(month, data: data).results.filter { $0.city.code != Self.chenzhou }.map(\.score).sorted(by: >)
+                let between = (scores[target - 2] + scores[target - 1]) / 2
+                if between < score { low = mid } else { high = mid }
+            }
+            lift = (low + high) / 2
+            let data = trial(lift)
+            chenzhouQuality = calibrate(month: month, score: score, engine: engine, data: data, leaves: leaves)
+            var check = data
+            for value in monthValues(city, month: month, quality: chenzhouQuality, leaves: leaves) { check.set(value) }
+            if let result = engine.score(month, data: check).result(for: Self.chenzhou), result.rank == target,
+                abs(result.score - score) < 0.005 { break }
+        }
+        return lift
+    }
+
+    /// Finds the quality level at which Chenzhou scores `score` this month (bisection: a higher quality
+    /// never lowers the score), given everyone else's values; the closest trial wins.
+    private func calibrate(month: Month, score target: Double, engine: MonitoringEngine, data: MonitoringData, leaves: [Indicator]) -> Double {
+        guard let city = chenzhouCity else { return 0 }
+        var low = -4.0, high = 4.0, best = (quality: 0.0, gap: Double.infinity)
+        for _ in 0..<30 {
+            let mid = (low + high) / 2
+            var trial = data
+            for value in monthValues(city, month: month, quality: mid, leaves: leaves) { trial.set(value) }
+            let score = engine.score(month, data: trial).result(for: city.code)?.score ?? 0
+            if abs(score - target) < best.gap { best = (mid, abs(score - target)) }
+            if score < target { low = mid } else { high = mid }
+        }
+        return best.quality
+    }
+
     /// Finds the quality level that puts Chenzhou at `target` this month (bisection: a higher quality
     /// never lowers the rank), given everyone else's values.
     private func calibrate(month: Month, target: Int, engine: MonitoringEngine, data: MonitoringData, leaves: [Indicator]) -> Double {
         guard let city = chenzhouCity else { return 0 }
         var low = -4.0, high = 4.0
-        for _ in 0..<14 {
+        for _ in 0..<20 {
             let mid = (low + high) / 2
             var trial = data
             for value in monthValues(city, month: month, quality: mid, leaves: leaves) { trial.set(value) }

@@ -62,6 +62,16 @@ public struct IndicatorTree: Sendable {
         return combine(roots, shares: shares, weights: weights, aggregation[0])
     }
 
+    /// The same, recomputing only the inner nodes above `level` (level < `level`) and the total: the
+    /// shares of the nodes at `level` and below are taken as they are in `shares`.
+    @inline(__always)
+    public func evaluate(_ shares: inout [Double], weights: [Double], aggregation: [Aggregation], above level: Int) -> Double {
+        for (k, node) in innerNodesBottomUp.enumerated() where innerLevels[k] < level {
+            shares[node] = combine(innerChildren[k], shares: shares, weights: weights, aggregation[min(innerLevels[k], aggregation.count - 1)])
+        }
+        return combine(roots, shares: shares, weights: weights, aggregation[0])
+    }
+
     @inline(__always)
     private func combine(_ children: [Int], shares: [Double], weights: [Double], _ method: Aggregation) -> Double {
         var total = 0.0, acc = 0.0

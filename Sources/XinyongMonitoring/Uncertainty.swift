@@ -40,6 +40,8 @@ extension MonitoringEngine {
     /// spread over the cores; each run draws from its own stream, so the result does not depend on
     /// how many cores there are.
     public func rankIntervals(_ scores: MonthScores, settings: UncertaintySettings = .init()) -> [RankInterval] {
+        guard scores.cities.count == cities.count else { return scoped(to: scores).rankIntervals(scores, settings: settings) }
+        guard !cities.isEmpty else { return [] }
         let runs = max(settings.runs, 1)
         let methodShares = settings.methods.map { m in m == nil ? scores.leafShares : normalizedShares(scores.rawValues, methodOverride: m) }
         let eventPoints = scores.results.map(\.eventPoints)

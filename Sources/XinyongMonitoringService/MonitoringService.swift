@@ -5,17 +5,20 @@ import XinyongStore
 
 /// The monitoring's use cases over the store: install and export editions, import values and events,
 /// fill demo data, and answer for any month with scores, ranks, intervals, explanations and what-ifs.
-/// Results are computed on demand and kept until the next import, since a month's computation reads
-/// every value of its window.
+///
+/// Every month's results (scores, ranks and the Monte Carlo rank intervals) are computed when data is
+/// imported and at start (``prepare(edition:)``), kept in the database with the fingerprint of the
+/// inputs they come from, and read back at the next start instead of being computed again. Pages and
+/// the API answer from memory once the edition is prepared.
 public actor MonitoringService {
     public let store: Store
     nonisolated public let cities: [MonitoredCity]
     public let uncertainty: UncertaintySettings
     public let sensitivitySettings: SensitivitySettings
     private var editionCache: [String: Edition] = [:]
-    private var dataCache: [String: MonitoringData] = [:]
-    private var scoreCache: [String: MonthScores] = [:]
-    private var intervalCache: [String: [RankInterval]] = [:]
+    private var prepared: [String: (generation: Int, task: Task<Prepared, any Error>)] = [:]
+    /// Bumped by every import: a preparation begun before it is not kept.
+    private var generation = 0
     private var sensitivityCache: [String: [Sobol.Index]] = [:]
 
     public init(store: Store, cities: [MonitoredCity] = MonitoredCity.shipped,
@@ -28,9 +31,24 @@ public actor MonitoringService {
 
     public static let defaultEdition = "2020"
 
+    /// Something asked for that is not there: an edition, a month without data, a city the monitoring
+    /// does not rank, or a ranked city with no data in the month's window.
     public struct NotFound: Error, CustomStringConvertible {
+        public enum Kind: String, Sendable { case edition, month, city, noData = "no_data" }
+        public let kind: Kind
         public let description: String
-        public init(description: String) { self.description = description }
+        /// The same for a person reading a page, in Chinese.
+        public let page: String
+
+        public init(description: String) {
+            self.init(.edition, description: description, page: "未找到所请求的监测内容。")
+        }
+
+        public init(_ kind: Kind, description: String, page: String) {
+            self.kind = kind
+            self.description = description
+            self.page = page
+        }
     }
 
     public struct Rejected: Error, CustomStringConvertible {
@@ -122,6 +140,7 @@ public actor MonitoringService {
         }
         try await store.transaction { repos in try await repos.monitoring.upsert(rows, by: actor, reason: source) }
         invalidate()
+        try await prepare(edition: id)
     }
 
     public func importEvents(csv: String, edition id: String, by actor: Actor) async throws -> ImportSummary {
@@ -137,6 +156,7 @@ public actor MonitoringService {
     private func save(_ parsed: InputFile.Parsed<MonitoringEvent>, edition id: String, by actor: Actor) async throws -> ImportSummary {
         guard parsed.issues.isEmpty else { throw Rejected(issues: parsed.issues) }
         try await saveEvents(parsed.rows, by: actor)
+        try await prepare(edition: id)
         return ImportSummary(edition: id, rows: parsed.rows.count)
     }
 
@@ -158,8 +178,12 @@ public actor MonitoringService {
         let cities = self.cities
         let output = try await Self.compute { MonitoringDemo(options: options, edition: edition, cities: cities).generate() }
         let actor = Actor.system("monitoring demo data, seed \(options.seed)")
-        try await saveValues(output.values, edition: id, source: "demo", by: actor)
+        let rows = output.values.map {
+            MonitoringRepository.ValueRow(city: $0.city, edition: id, month: $0.month.description, indicator: $0.indicator, value: $0.value, source: "demo")
+        }
+        try await store.transaction { repos in try await repos.monitoring.upsert(rows, by: actor, reason: "demo") }
         try await saveEvents(output.events, by: actor)
+        try await prepare(edition: id)
         return (output.values.count, output.events.count)
     }
 
@@ -173,25 +197,103 @@ public actor MonitoringService {
     }
 
     private func invalidate() {
-        dataCache = [:]
-        scoreCache = [:]
-        intervalCache = [:]
+        generation += 1
+        prepared = [:]
         sensitivityCache = [:]
     }
 
-    // MARK: Results
+    // MARK: Prepared months
 
-    public func data(edition id: String) async throws -> MonitoringData {
-        if let cached = dataCache[id] { return cached }
+    /// Everything the pages and the API read for one edition: the inputs, every month's scores (linked
+    /// to the month before) and rank intervals.
+    public struct Prepared: Sendable {
+        public let edition: Edition
+        public let data: MonitoringData
+        /// The fingerprint of the inputs and settings the results come from.
+        public let inputs: String
+        /// The months with data, oldest first: only these are published.
+        public let months: [Month]
+        public let scores: [Month: MonthScores]
+        public let intervals: [Month: [String: RankInterval]]
+        /// When each month's stored results were computed (UTC, as stored).
+        public let computedAt: [Month: String]
+        /// Months read back from the database / computed now.
+        public let reused: Int
+        public let computed: Int
+    }
+
+    /// Computes every month of the edition, or reads the stored results back when they were computed from
+    /// the same inputs and settings, and keeps them. `serve` calls it at start; imports call it before
+    /// they return. Concurrent callers share one preparation.
+    @discardableResult
+    public func prepare(edition id: String = defaultEdition) async throws -> Prepared {
+        if let existing = prepared[id] { return try await existing.task.value }
+        let current = generation
+        let task = Task { try await self.build(edition: id) }
+        prepared[id] = (current, task)
+        do {
+            return try await task.value
+        } catch {
+            if prepared[id]?.generation == current { prepared[id] = nil }
+            throw error
+        }
+    }
+
+    /// The format of the stored document and the engine's rules: bump it when either changes.
+    static let resultsFormat = "monitoring-results-1"
+
+    private func build(edition id: String) async throws -> Prepared {
+        let edition = try await edition(id)
+        let data = try await loadData(edition: id)
+        let engine = MonitoringEngine(edition: edition, cities: cities)
+        let settings = uncertainty
+        let months = data.months
+        let (scores, inputs) = try await Self.compute { () -> ([MonthScores], String) in
+            let settingsText = "runs=\(settings.runs);spread=\(settings.weightSpread);seed=\(settings.seed);methods=\(settings.methods.map { $0?.rawValue ?? "own" });aggregations=\(settings.aggregations.map { $0?.rawValue ?? "own" })"
+            return (engine.series(months, data: data), "\(Self.resultsFormat)|\(data.fingerprint)|\(settingsText)|cities=\(engine.cities.count)")
+        }
+        let repo = store.repositories.monitoring
+        let stored = Dictionary(try await repo.results(edition: id).map { ($0.month, $0) }, uniquingKeysWith: { a, _ in a })
+        var intervals: [Month: [String: RankInterval]] = [:], computedAt: [Month: String] = [:]
+        var fresh: [MonitoringRepository.ResultRow] = []
+        var reused = 0
+        for month in scores {
+            if let row = stored[month.month.description], row.inputs == inputs,
+                let document = try? JSONDecoder().decode(StoredMonth.self, from: Data(row.document.utf8)) {
+                intervals[month.month] = Dictionary(document.cities.compactMap { c in c.interval.map { (c.code, $0) } }, uniquingKeysWith: { a, _ in a })
+                computedAt[month.month] = row.computed_at
+                reused += 1
+                continue
+            }
+            let found = try await Self.compute { engine.rankIntervals(month, settings: settings) }
+            let byCity = Dictionary(found.map { ($0.city, $0) }, uniquingKeysWith: { a, _ in a })
+            intervals[month.month] = byCity
+            let document = StoredMonth(month, edition: id, intervals: byCity)
+            let row = MonitoringRepository.ResultRow(edition: id, month: month.month.description, inputs: inputs,
+                                                     document: String(decoding: try JSONEncoder().encode(document), as: UTF8.self))
+            computedAt[month.month] = row.computed_at
+            fresh.append(row)
+        }
+        let rows = fresh
+        if !rows.isEmpty { try await store.transaction { repos in try await repos.monitoring.saveResults(rows) } }
+        try await repo.deleteResults(edition: id, except: months.map(\.description))
+        return Prepared(edition: edition, data: data, inputs: inputs, months: months,
+                        scores: Dictionary(scores.map { ($0.month, $0) }, uniquingKeysWith: { a, _ in a }),
+                        intervals: intervals, computedAt: computedAt, reused: reused, computed: fresh.count)
+    }
+
+    private func loadData(edition id: String) async throws -> MonitoringData {
         let repo = store.repositories.monitoring
         let values = try await repo.values(edition: id).compactMap { row in
             Month(row.month).map { IndicatorValue(city: row.city_code, month: $0, indicator: row.indicator, value: row.value) }
         }
         let events = try await repo.events().compactMap(Self.event)
-        let data = MonitoringData(values: values, events: events)
-        dataCache[id] = data
-        return data
+        return try await Self.compute { MonitoringData(values: values, events: events) }
     }
+
+    // MARK: Results
+
+    public func data(edition id: String) async throws -> MonitoringData { try await prepare(edition: id).data }
 
     private static func event(_ r: MonitoringRepository.EventRow) -> MonitoringEvent? {
         guard let kind = EventKind(rawValue: r.kind), let occurred = CivilDate(r.occurred_on), let source = EventSource(rawValue: r.source)
@@ -205,32 +307,49 @@ public actor MonitoringService {
     }
 
     /// The months with values, oldest first.
-    public func months(edition id: String) async throws -> [Month] { try await data(edition: id).months }
+    public func months(edition id: String) async throws -> [Month] { try await prepare(edition: id).months }
 
     /// The month a bare request means: the latest one with data.
     public func latestMonth(edition id: String) async throws -> Month {
         guard let month = try await months(edition: id).last else {
-            throw NotFound(description: "edition \(id) has no values yet: import some, or run `xinyong monitor demo`")
+            throw NotFound(.month, description: "edition \(id) has no values yet: import some, or run `xinyong monitor demo`",
+                           page: "监测指标体系 \(id) 版尚无任何监测数据。")
         }
         return month
     }
 
-    /// Every city's score and ranks for a month, linked to the month before.
+    /// The prepared edition with the month checked: only a month in which data was collected is published.
+    private func publishable(edition id: String, month: Month) async throws -> Prepared {
+        let p = try await prepare(edition: id)
+        guard p.scores[month] != nil else {
+            let range = p.months.first.map { "\($0) to \(p.months.last!)" } ?? "none"
+            let rangeText = p.months.first.map { "现有数据的月份为 \($0) 至 \(p.months.last!)。" } ?? "尚无任何监测数据。"
+            throw NotFound(.month, description: "edition \(id) has no data for \(month) (months with data: \(range))",
+                           page: "\(month) 暂无监测数据，不发布得分和排名。\(rangeText)")
+        }
+        return p
+    }
+
+    /// Every scored city's score and ranks for a month, linked to the month before. Cities without data
+    /// in the window are in `noData`, unscored.
     public func scores(edition id: String, month: Month) async throws -> MonthScores {
-        let key = "\(id)|\(month)"
-        if let cached = scoreCache[key] { return cached }
-        let engine = try await engine(edition: id)
-        let data = try await data(edition: id)
-        guard data.months.contains(where: { month.window(engine.edition.windowMonths).contains($0) }) else {
-            throw NotFound(description: "edition \(id) has no values in the window ending \(month)")
+        try await publishable(edition: id, month: month).scores[month]!
+    }
+
+    /// When the month's stored results were computed (UTC).
+    public func computedAt(edition id: String, month: Month) async throws -> String? {
+        try await publishable(edition: id, month: month).computedAt[month]
+    }
+
+    /// Refuses a code the monitoring does not rank, and a ranked city with no data in the month's window.
+    public func requireScored(_ city: String, in scores: MonthScores) throws {
+        guard cities.contains(where: { $0.code == city }) else {
+            throw NotFound(.city, description: "\(city) is not a city the monitoring ranks", page: "没有代码为 \(city.prefix(12)) 的监测城市。")
         }
-        var scores = try await Self.compute { engine.score(month, data: data) }
-        if data.months.contains(month.adding(-1)) {
-            let previous = try await self.scores(edition: id, month: month.adding(-1))
-            scores.link(previous: previous)
+        guard scores.index(of: city) != nil else {
+            throw NotFound(.noData, description: "\(city) has no monitoring data in the window ending \(scores.month): it is not scored or ranked",
+                           page: "暂无数据：\(scores.month) 的滚动窗口内没有该市的监测数据，不评分、不排名。")
         }
-        scoreCache[key] = scores
-        return scores
     }
 
     public struct TrendPoint: Sendable {
@@ -238,29 +357,25 @@ public actor MonitoringService {
         public let score: CityScore
     }
 
-    /// A city's score and ranks month by month.
+    /// A city's score and ranks month by month, for the months in which it was scored.
     public func trend(edition id: String, city: String) async throws -> [TrendPoint] {
-        var out: [TrendPoint] = []
-        for month in try await months(edition: id) {
-            if let result = try await scores(edition: id, month: month).result(for: city) { out.append(TrendPoint(month: month, score: result)) }
-        }
-        return out
+        let p = try await prepare(edition: id)
+        return p.months.compactMap { month in p.scores[month]?.result(for: city).map { TrendPoint(month: month, score: $0) } }
     }
 
     public func intervals(edition id: String, month: Month) async throws -> [RankInterval] {
-        let key = "\(id)|\(month)"
-        if let cached = intervalCache[key] { return cached }
-        let scores = try await scores(edition: id, month: month)
-        let engine = try await engine(edition: id), settings = uncertainty
-        let intervals = try await Self.compute { engine.rankIntervals(scores, settings: settings) }
-        intervalCache[key] = intervals
-        return intervals
+        Array(try await publishable(edition: id, month: month).intervals[month, default: [:]].values)
+    }
+
+    public func intervalsByCity(edition id: String, month: Month) async throws -> [String: RankInterval] {
+        try await publishable(edition: id, month: month).intervals[month, default: [:]]
     }
 
     public func sensitivity(edition id: String, month: Month, city: String) async throws -> [Sobol.Index] {
         let key = "\(id)|\(month)|\(city)"
         if let cached = sensitivityCache[key] { return cached }
         let scores = try await scores(edition: id, month: month)
+        try requireScored(city, in: scores)
         let engine = try await engine(edition: id), settings = sensitivitySettings
         let indices = try await Self.compute { engine.sensitivity(city: city, in: scores, settings: settings) }
         sensitivityCache[key] = indices
@@ -269,16 +384,48 @@ public actor MonitoringService {
 
     public func explain(edition id: String, month: Month, city: String) async throws -> Explanation {
         let scores = try await scores(edition: id, month: month)
+        try requireScored(city, in: scores)
         guard let explanation = try await engine(edition: id).explain(city: city, in: scores) else {
-            throw NotFound(description: "\(city) is not a city the monitoring ranks")
+            throw NotFound(.city, description: "\(city) is not a city the monitoring ranks", page: "没有代码为 \(city.prefix(12)) 的监测城市。")
         }
         return explanation
     }
 
     public func whatIf(edition id: String, month: Month, city: String, indicator: String, value: Double) async throws -> MonitoringEngine.WhatIf {
         let scores = try await scores(edition: id, month: month)
-        guard scores.index(of: city) != nil else { throw NotFound(description: "\(city) is not a city the monitoring ranks") }
+        try requireScored(city, in: scores)
         let engine = try await engine(edition: id), data = try await data(edition: id)
         return try await Self.compute { try engine.whatIf(city: city, indicator: indicator, value: value, month: month, data: data, current: scores) }
+    }
+}
+
+/// One month's results as stored: every scored city's score, ranks and rank interval, and the cities
+/// without data. Also what the month's bulletin lists.
+public struct StoredMonth: Codable, Sendable {
+    public struct City: Codable, Sendable {
+        public let code, name, province, group: String
+        public let score, indicatorPoints, eventPoints: Double
+        public let rank, groupSize, provinceRank, provinceSize: Int
+        public let previousScore: Double?
+        public let previousRank: Int?
+        public let vetoes: [String]
+        public let interval: RankInterval?
+    }
+
+    public let edition, month, window: String
+    public let cities: [City]
+    public let noData: [String]
+
+    public init(_ scores: MonthScores, edition: String, intervals: [String: RankInterval]) {
+        self.edition = edition
+        month = scores.month.description
+        window = "\(scores.window.lowerBound)–\(scores.window.upperBound)"
+        cities = scores.results.map { s in
+            City(code: s.city.code, name: s.city.name, province: s.city.province, group: s.city.group.rawValue, score: s.score,
+                 indicatorPoints: s.indicatorPoints, eventPoints: s.eventPoints, rank: s.rank, groupSize: s.groupSize,
+                 provinceRank: s.provinceRank, provinceSize: s.provinceSize, previousScore: s.previousScore, previousRank: s.previousRank,
+                 vetoes: s.vetoes, interval: intervals[s.city.code])
+        }
+        noData = scores.noData.map(\.code)
     }
 }

@@ -7,6 +7,8 @@ import XinyongMonitoringService
 /// The dashboard pages: the national table and a city's page (score, trend charts, breakdown, events,
 /// rank interval, sensitivity, what-if). Server-rendered; the charts are inline SVG, no JavaScript.
 extension MonitoringRoutes {
+    static let pageSize = 50
+
     @Sendable func tablePage(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let query = try Query(request)
@@ -14,42 +16,110 @@ extension MonitoringRoutes {
             let scores = try await service.scores(edition: query.edition, month: month)
             let intervals = try await intervalsByCity(query.edition, month)
             let months = try await service.months(edition: query.edition)
-            let rows = scores.results.filter { query.matches($0.city) }
-                .sorted { ($0.city.group.rawValue, $0.rank) < ($1.city.group.rawValue, $1.rank) }
+            let computedAt = try await service.computedAt(edition: query.edition, month: month)
+            let rows = tableRows(scores, query: query, intervals: intervals)
+            let pages = max(1, (rows.count + Self.pageSize - 1) / Self.pageSize)
+            let page = min(query.page, pages)
+            let shown = Array(rows.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize))
             return try platform.html("monitoring-table", context: context, MonitoringTableView(
-                query: query, month: month, window: windowText(scores), months: months, provinces: provinces(),
-                rows: rows.map { TableRow($0, interval: intervals[$0.city.code], province: provinceName($0.city.province), edition: query.edition, month: month) }))
+                query: query, month: month, window: windowText(scores), months: months, provinces: provinces(), rows: shown,
+                total: rows.count, page: page, pages: pages, scores: scores,
+                unscored: scores.noData.filter { query.matches($0) }.count, computedAt: computedAt.map(beijingTime)))
         } catch {
             throw problem(error)
         }
+    }
+
+    /// The table's rows for the filters: ranked cities by group and rank, then the group's cities without
+    /// data (never ranked); county-level cities are listed only when they have data.
+    func tableRows(_ scores: MonthScores, query: Query, intervals: [String: RankInterval]) -> [TableRow] {
+        let order = Dictionary(uniqueKeysWithValues: CityGroup.allCases.enumerated().map { ($1, $0) })
+        let ranked = scores.results.filter { query.matches($0.city) }
+            .sorted { (order[$0.city.group]!, $0.rank, $0.city.code) < (order[$1.city.group]!, $1.rank, $1.city.code) }
+            .map { TableRow($0, interval: intervals[$0.city.code], province: provinceName($0.city.province), edition: query.edition, month: scores.month) }
+        let unscored = scores.noData.filter { query.matches($0) && $0.group != .county }
+            .map { TableRow(noData: $0, province: provinceName($0.province), edition: query.edition, month: scores.month) }
+        return (ranked + unscored).enumerated().sorted { ($0.element.groupOrder, $0.offset) < ($1.element.groupOrder, $1.offset) }.map(\.element)
     }
 
     @Sendable func cityPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let query = try Query(request)
             let code = try context.parameters.require("code")
+            guard let city = service.cities.first(where: { $0.code == code }) else { throw unknownCity(code) }
             let month = try await resolveMonth(query)
-            let explanation = try await service.explain(edition: query.edition, month: month, city: code)
+            let scores = try await service.scores(edition: query.edition, month: month)
+            let months = try await service.months(edition: query.edition)
             let trend = try await service.trend(edition: query.edition, city: code)
+            guard scores.index(of: code) != nil else {
+                return try platform.html("monitoring-nodata", context: context, MonitoringNoDataView(
+                    city: city, province: provinceName(city.province), edition: query.edition, month: month, window: windowText(scores),
+                    months: months, scoredMonths: trend.map(\.month)))
+            }
+            let explanation = try await service.explain(edition: query.edition, month: month, city: code)
             let interval = try await intervalsByCity(query.edition, month)[code]
             let sensitivity = try await service.sensitivity(edition: query.edition, month: month, city: code)
             let edition = try await service.edition(query.edition)
             var whatIf: MonitoringEngine.WhatIf?
             var whatIfError: String?
-            if request.uri.queryParameters["indicator"] != nil {
+            if request.uri.queryParameters["indicator"] != nil || request.uri.queryParameters["value"] != nil {
                 do {
                     let (indicator, value) = try whatIfParameters(request)
                     whatIf = try await service.whatIf(edition: query.edition, month: month, city: code, indicator: indicator, value: value)
-                } catch let p as Problem { whatIfError = p.detail } catch let e as MonitoringEngine.UnknownLeaf { whatIfError = e.description }
+                } catch let p as Problem {
+                    whatIfError = p.page ?? "假设分析的输入有误。"
+                } catch let e as MonitoringEngine.UnknownLeaf {
+                    whatIfError = "指标 \(e.code.prefix(20)) 不是本版指标体系的末级指标。"
+                }
             }
             return try platform.html("monitoring-city", context: context, MonitoringCityView(
                 explanation: explanation, trend: trend, interval: interval, sensitivity: sensitivity, edition: edition,
-                months: try await service.months(edition: query.edition), province: provinceName(explanation.city.province),
+                months: months, province: provinceName(explanation.city.province),
                 whatIf: whatIf, whatIfError: whatIfError, requestedIndicator: request.uri.queryParameters["indicator"].map(String.init),
                 requestedValue: request.uri.queryParameters["value"].map(String.init)))
         } catch {
             throw problem(error)
         }
+    }
+
+    /// The month's ranking as a CSV file for Excel: UTF-8 with a byte order mark, Chinese headers, CRLF,
+    /// ranked cities only (by group and rank), with the filters of the table.
+    @Sendable func bulletin(_ request: Request, context: AppRequestContext) async throws -> Response {
+        do {
+            let query = try Query(request)
+            let month = try await resolveMonth(query)
+            let scores = try await service.scores(edition: query.edition, month: month)
+            let intervals = try await intervalsByCity(query.edition, month)
+            let edition = try await service.edition(query.edition)
+            let order = Dictionary(uniqueKeysWithValues: CityGroup.allCases.enumerated().map { ($1, $0) })
+            let rows = scores.results.filter { query.matches($0.city) }
+                .sorted { (order[$0.city.group]!, $0.rank, $0.city.code) < (order[$1.city.group]!, $1.rank, $1.city.code) }
+            var lines = [["月份", "指标体系", "滚动窗口", "分组", "组内排名", "组内城市数", "城市代码", "城市", "省份", "省内同组排名",
+                          "得分", "指标得分", "事件得分", "环比", "上月排名", "名次变化", "排名区间下限（5%）", "排名区间上限（95%）", "否决"]]
+            for s in rows {
+                let i = intervals[s.city.code]
+                lines.append([
+                    month.description, edition.name, windowText(scores), s.city.group.label, String(s.rank), String(s.groupSize), s.city.code,
+                    s.city.name, provinceName(s.city.province), String(s.provinceRank), Format.points(s.score), Format.points(s.indicatorPoints),
+                    Format.signed(s.eventPoints), s.scoreChange.map { String(format: "%+.2f", $0) } ?? "", s.previousRank.map(String.init) ?? "",
+                    s.rankChange.map { String(format: "%+d", $0) } ?? "", i.map { String(Int($0.low.rounded())) } ?? "",
+                    i.map { String(Int($0.high.rounded())) } ?? "", s.vetoes.joined(separator: "；"),
+                ])
+            }
+            let text = "\u{FEFF}" + lines.map { $0.map(Self.csvField).joined(separator: ",") + "\r\n" }.joined()
+            let name = "monitoring-\(month)\(query.group.map { "-\($0.rawValue)" } ?? "").csv"
+            let chinese = "城市信用监测排名-\(month).csv".addingPercentEncoding(withAllowedCharacters: Query.unreserved) ?? name
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"\(name)\"; filename*=UTF-8''\(chinese)"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        } catch {
+            throw problem(error)
+        }
+    }
+
+    static func csvField(_ text: String) -> String {
+        // A leading = + - @ would be a formula in Excel; none of ours starts so except signed numbers, which stay numbers.
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
     func provinceName(_ code: String) -> String { platform.regions[code]?.name ?? code }
@@ -81,13 +151,14 @@ enum Format {
 }
 
 struct TableRow {
-    let rank, provinceRank: Int
+    let rank, provinceRank: String
     let code, name, province, group, score, change, rankChange, interval, link: String
-    let up, down, vetoed: Bool
+    let up, down, vetoed, noData: Bool
+    let groupOrder: Int
 
     init(_ s: CityScore, interval: RankInterval?, province: String, edition: String, month: Month) {
-        rank = s.rank
-        provinceRank = s.provinceRank
+        rank = String(s.rank)
+        provinceRank = "\(s.provinceRank)/\(s.provinceSize)"
         code = s.city.code
         name = s.city.name
         self.province = province
@@ -100,17 +171,50 @@ struct TableRow {
         up = (s.rankChange ?? 0) > 0
         down = (s.rankChange ?? 0) < 0
         vetoed = !s.vetoes.isEmpty
+        noData = false
+        groupOrder = CityGroup.allCases.firstIndex(of: s.city.group) ?? 0
+    }
+
+    /// A city with no data in the window: listed, never ranked or scored.
+    init(noData city: MonitoredCity, province: String, edition: String, month: Month) {
+        rank = "—"
+        provinceRank = "—"
+        code = city.code
+        name = city.name
+        self.province = province
+        group = city.group.label
+        score = "暂无数据"
+        change = "—"
+        rankChange = "—"
+        interval = "—"
+        link = "/monitoring/cities/\(city.code)?edition=\(edition)&month=\(month)"
+        up = false
+        down = false
+        vetoed = false
+        noData = true
+        groupOrder = CityGroup.allCases.firstIndex(of: city.group) ?? 0
     }
 }
 
+struct PageLink { let label, link: String; let current: Bool }
+
 struct MonitoringTableView {
+    struct GroupCount { let label: String; let count: Int }
+
     let title: String
     let edition, month, window, search: String
     let months, groups, provinces: [Option]
     let rows: [TableRow]
-    let count: Int
+    let total, page, pages, unscored: Int
+    let hasUnscored: Bool
+    let ranked: [GroupCount]
+    let previous, next: String?
+    let pageLinks: [PageLink]
+    let bulletin: String
+    let computedAt: String?
 
-    init(query: MonitoringRoutes.Query, month: Month, window: String, months: [Month], provinces: [(String, String)], rows: [TableRow]) {
+    init(query: MonitoringRoutes.Query, month: Month, window: String, months: [Month], provinces: [(String, String)], rows: [TableRow],
+         total: Int, page: Int, pages: Int, scores: MonthScores, unscored: Int, computedAt: String?) {
         title = "城市信用监测 \(month) · 信用郴州"
         edition = query.edition
         self.month = month.description
@@ -122,7 +226,41 @@ struct MonitoringTableView {
         self.provinces = [Option(value: "", label: "全部省份", selected: query.province == nil)]
             + provinces.map { Option(value: $0.0, label: $0.1, selected: query.province == $0.0) }
         self.rows = rows
-        count = rows.count
+        self.total = total
+        self.page = page
+        self.pages = pages
+        self.unscored = unscored
+        hasUnscored = unscored > 0
+        let counts = Dictionary(grouping: scores.results.filter { query.matches($0.city) }, by: \.city.group).mapValues(\.count)
+        ranked = CityGroup.allCases.compactMap { g in counts[g].map { GroupCount(label: g.label, count: $0) } }
+        var filters = query.filterQuery
+        if query.month == nil { filters += "&month=\(month)" }
+        let base = "/monitoring?\(filters)"
+        previous = page > 1 ? "\(base)&page=\(page - 1)" : nil
+        next = page < pages ? "\(base)&page=\(page + 1)" : nil
+        pageLinks = pages > 1 ? (1...pages).map { PageLink(label: String($0), link: "\(base)&page=\($0)", current: $0 == page) } : []
+        bulletin = "/monitoring/bulletin.csv?\(filters)"
+        self.computedAt = computedAt
+    }
+}
+
+/// A ranked city with no data in the month's window: said plainly, with the months it was scored in.
+struct MonitoringNoDataView {
+    let title, name, code, group, province, month, window, edition: String
+    let months: [Option]
+    let scoredMonths: [Option]
+
+    init(city: MonitoredCity, province: String, edition: String, month: Month, window: String, months: [Month], scoredMonths: [Month]) {
+        title = "\(city.name) 城市信用监测 \(month) 暂无数据 · 信用郴州"
+        name = city.name
+        code = city.code
+        group = city.group.label
+        self.province = province
+        self.month = month.description
+        self.window = window
+        self.edition = edition
+        self.months = months.reversed().map { Option(value: $0.description, label: $0.description, selected: $0 == month) }
+        self.scoredMonths = scoredMonths.reversed().map { Option(value: "/monitoring/cities/\(city.code)?edition=\(edition)&month=\($0)", label: $0.description, selected: false) }
     }
 }
 
@@ -138,7 +276,7 @@ struct MonitoringCityView {
     let score, indicatorPoints, eventPoints, scoreChange, rankChange: String
     let rank, groupSize, provinceRank, provinceSize: Int
     let interval, intervalMedian, scoreRange: String
-    let scoreChart, rankChart: String
+    let scoreChart, rankChart, scoreTitle, rankTitle: String
     let lines: [Line]
     let strengths, weaknesses: [Line]
     let events: [Event]
@@ -176,10 +314,12 @@ struct MonitoringCityView {
         self.interval = Format.interval(interval)
         intervalMedian = interval.map { Format.value($0.median) } ?? "—"
         scoreRange = interval.map { "\(Format.points($0.scoreLow))–\(Format.points($0.scoreHigh))" } ?? "—"
-        scoreChart = SVGChart.line(trend.map { ($0.month.description, $0.score.score) }, title: "得分 Score",
-                                   inverted: false, format: Format.points)
+        scoreTitle = "月度得分（分）"
+        rankTitle = "组内排名（第 1 名在上）"
+        scoreChart = SVGChart.line(trend.map { ($0.month.description, $0.score.score) }, title: "\(e.city.name)月度得分（分）",
+                                   inverted: false, format: { String(format: "%.1f", $0) })
         rankChart = SVGChart.line(trend.map { ($0.month.description, Double($0.score.rank)) },
-                                  title: "组内排名 Rank in group (1 = top)", inverted: true, format: { String(Int($0)) })
+                                  title: "\(e.city.name)组内排名（第 1 名在上）", inverted: true, format: { String(Int($0.rounded())) })
         let toLine = { (l: Explanation.Line) in
             Line(code: l.code, name: l.name, indent: "level-\(l.level)", points: Format.value(l.points), earned: Format.points(l.earned),
                  share: String(format: "%.1f%%", l.share * 100), groupShare: String(format: "%.1f%%", l.groupShare * 100),
@@ -236,22 +376,27 @@ struct MonitoringCityView {
     }
 }
 
-/// Line charts as inline SVG: numbers and month labels only, so nothing needs escaping.
+/// Line charts as inline SVG, sized for a phone: the drawing is 400 units wide, so at 390 px the labels
+/// stay about 12 px; month labels are thinned so that they never overlap, and the last one is anchored
+/// at its end so that it is never clipped. Numbers and month labels only, plus a title that is escaped.
 enum SVGChart {
     static func line(_ points: [(String, Double)], title: String, inverted: Bool, format: (Double) -> String) -> String {
-        let width = 640.0, height = 200.0, left = 48.0, right = 12.0, top = 16.0, bottom = 28.0
+        let width = 400.0, height = 220.0, left = 40.0, right = 16.0, top = 14.0, bottom = 30.0
         let values = points.map(\.1), labels = points.map(\.0)
+        let escapedTitle = title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        let open = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escapedTitle.replacingOccurrences(of: "\"", with: "&quot;"))\" xmlns=\"http://www.w3.org/2000/svg\"><title>\(escapedTitle)</title>"
         guard let lo = values.min(), let hi = values.max() else {
-            return "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\"><title>\(title)</title></svg>"
+            return open + "<text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" class=\"tick\" text-anchor=\"middle\">无</text></svg>"
         }
         let pad = max((hi - lo) * 0.1, inverted ? 1 : 0.5)
         let yMin = inverted ? max(lo - pad, 0.5) : lo - pad, yMax = hi + pad
-        let x = { (i: Int) in left + (values.count == 1 ? (width - left - right) / 2 : Double(i) * (width - left - right) / Double(values.count - 1)) }
+        let plot = width - left - right
+        let x = { (i: Int) in left + (values.count == 1 ? plot / 2 : Double(i) * plot / Double(values.count - 1)) }
         let y = { (v: Double) -> Double in
             let t = (v - yMin) / (yMax - yMin)
             return inverted ? top + t * (height - top - bottom) : height - bottom - t * (height - top - bottom)
         }
-        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\"><title>\(title)</title>"
+        var svg = open
         for tick in [yMin, (yMin + yMax) / 2, yMax] {
             let ty = String(format: "%.1f", y(tick))
             svg += "<line x1=\"\(Int(left))\" x2=\"\(Int(width - right))\" y1=\"\(ty)\" y2=\"\(ty)\" class=\"grid\"/>"
@@ -260,11 +405,16 @@ enum SVGChart {
         let f = { (v: Double) in String(format: "%.1f", v) }
         let path = values.indices.map { "\($0 == 0 ? "M" : "L")\(f(x($0))),\(f(y(values[$0])))" }.joined(separator: " ")
         svg += "<path d=\"\(path)\" class=\"series\"/>"
-        let every = max(1, values.count / 8)
+        // A label is about 50 units wide ("2019-03" at 12 units): keep at least 56 between label centres.
+        let spacing = values.count > 1 ? plot / Double(values.count - 1) : plot
+        let every = max(1, Int((56 / spacing).rounded(.up)))
+        let last = values.count - 1
         for i in values.indices {
-            svg += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(values[i])))\" r=\"3\" class=\"dot\"><title>\(labels[i]): \(format(values[i]))</title></circle>"
-            if i % every == 0 || i == values.count - 1 {
-                svg += "<text x=\"\(f(x(i)))\" y=\"\(f(height - 8))\" class=\"tick\" text-anchor=\"middle\">\(labels[i])</text>"
+            svg += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(values[i])))\" r=\"3\" class=\"dot\"><title>\(labels[i])：\(format(values[i]))</title></circle>"
+            let shown = i == last || (i % every == 0 && last - i >= every)
+            if shown {
+                let anchor = i == last && values.count > 1 ? "end" : i == 0 && values.count > 1 ? "start" : "middle"
+                svg += "<text x=\"\(f(x(i)))\" y=\"\(f(height - 10))\" class=\"tick\" text-anchor=\"\(anchor)\">\(labels[i])</text>"
             }
         }
         return svg + "</svg>"

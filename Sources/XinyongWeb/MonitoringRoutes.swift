@@ -19,6 +19,7 @@ struct MonitoringRoutes {
     func register(on edge: Edge) {
         edge.get("/monitoring", .open, use: tablePage)
         edge.get("/monitoring/cities/{code}", .open, use: cityPage)
+        edge.get("/monitoring/bulletin.csv", .open, use: bulletin)
         edge.get("/static/monitoring.css", .open) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(bytes: Platform.resource("monitoring.css"))))
@@ -45,25 +46,47 @@ struct MonitoringRoutes {
         let group: CityGroup?
         let province: String?
         let search: String?
+        /// The table's page, from 1.
+        let page: Int
 
         init(_ request: Request) throws {
             let q = request.uri.queryParameters
             edition = q["edition"].map(String.init) ?? MonitoringService.defaultEdition
             if let text = q["month"].map(String.init), !text.isEmpty {
-                guard let m = Month(text) else { throw Self.bad("month", text, "is not a month YYYY-MM") }
+                guard let m = Month(text) else {
+                    throw Self.bad("month", text, "is not a month YYYY-MM", page: "月份“\(text.prefix(20))”格式不对，应为 年-月，如 2019-03。")
+                }
                 month = m
             } else { month = nil }
             if let text = q["group"].map(String.init), !text.isEmpty {
-                guard let g = CityGroup(rawValue: text) else { throw Self.bad("group", text, "must be major, prefecture or county") }
+                guard let g = CityGroup(rawValue: text) else {
+                    throw Self.bad("group", text, "must be major, prefecture or county", page: "分组无效，应为副省级及以上城市、地级市或县级市。")
+                }
                 group = g
             } else { group = nil }
             province = q["province"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
             search = q["q"].map(String.init).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+            if let text = q["page"].map(String.init), !text.isEmpty {
+                guard let n = Int(text), n >= 1 else { throw Self.bad("page", text, "must be a whole number ≥ 1", page: "页码应为不小于 1 的整数。") }
+                page = n
+            } else { page = 1 }
         }
 
-        static func bad(_ name: String, _ value: String, _ reason: String) -> Problem {
+        static func bad(_ name: String, _ value: String, _ reason: String, page: String? = nil) -> Problem {
             Problem(.badRequest, type: "invalid-parameter", title: "Invalid parameter", detail: "\(name) '\(value.prefix(40))' \(reason)",
-                    extra: ["parameter": name])
+                    extra: ["parameter": name], page: page)
+        }
+
+        static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+        /// The filters as a query string (without the page), for links that keep them.
+        var filterQuery: String {
+            var items = [("edition", edition)]
+            if let month { items.append(("month", month.description)) }
+            if let group { items.append(("group", group.rawValue)) }
+            if let province { items.append(("province", province)) }
+            if let search { items.append(("q", search)) }
+            return items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "")" }.joined(separator: "&")
         }
 
         func matches(_ city: MonitoredCity) -> Bool {
@@ -72,10 +95,19 @@ struct MonitoringRoutes {
         }
     }
 
-    /// Service errors as problems: unknown things are 404, refused input 422 with every row.
+    /// Service errors as problems: unknown things are 404, refused input 422 with every row. Each carries
+    /// a stable type for the API and a Chinese message for the page.
     func problem(_ error: any Error) -> any Error {
         switch error {
-        case let e as MonitoringService.NotFound: return Problem.notFound(e.description)
+        case let e as MonitoringService.NotFound:
+            switch e.kind {
+            case .edition: return Problem.notFound(e.description, page: e.page)
+            case .month:
+                return Problem(.notFound, type: "monitoring-month-without-data", title: "No data for this month", detail: e.description, page: e.page)
+            case .city: return Problem(.notFound, type: "monitoring-unknown-city", title: "Unknown city", detail: e.description, page: e.page)
+            case .noData:
+                return Problem(.notFound, type: "monitoring-city-without-data", title: "No data for this city", detail: e.description, page: e.page)
+            }
         case let e as MonitoringService.Rejected:
             var problem = Problem(.unprocessableContent, type: "monitoring-import-rejected", title: "Import refused", detail: e.description)
             problem.issues = e.issues
@@ -85,7 +117,8 @@ struct MonitoringRoutes {
         case let e as MonitoringRepository.EditionConflict:
             return Problem(.conflict, type: "edition-conflict", title: "Edition already installed", detail: e.description)
         case let e as MonitoringEngine.UnknownLeaf:
-            return Problem(.badRequest, type: "invalid-parameter", title: "Invalid parameter", detail: e.description)
+            return Problem(.badRequest, type: "invalid-parameter", title: "Invalid parameter", detail: e.description, extra: ["parameter": "indicator"],
+                           page: "指标 \(e.code.prefix(20)) 不是本版指标体系的末级指标。")
         default: return error
         }
     }
@@ -131,7 +164,8 @@ struct MonitoringRoutes {
             let intervals = try await intervalsByCity(query.edition, month)
             let rows = scores.results.filter { query.matches($0.city) }.sorted { ($0.city.group.rawValue, $0.rank) < ($1.city.group.rawValue, $1.rank) }
             return try JSONBody.response(ScoresBody(edition: query.edition, month: month.description, window: windowText(scores),
-                                                    cities: rows.map { CityScoreBody($0, interval: intervals[$0.city.code]) }))
+                                                    cities: rows.map { CityScoreBody($0, interval: intervals[$0.city.code]) },
+                                                    noData: scores.noData.filter { query.matches($0) }.map(\.code)))
         }
     }
 
@@ -150,8 +184,8 @@ struct MonitoringRoutes {
         try await answer {
             let query = try Query(request)
             let code = try context.parameters.require("code")
+            guard service.cities.contains(where: { $0.code == code }) else { throw unknownCity(code) }
             let points = try await service.trend(edition: query.edition, city: code)
-            guard !points.isEmpty else { throw MonitoringService.NotFound(description: "\(code) is not a city the monitoring ranks") }
             return try JSONBody.response(points.map { TrendBody(month: $0.month.description, city: CityScoreBody($0.score, interval: nil)) })
         }
     }
@@ -179,11 +213,18 @@ struct MonitoringRoutes {
     func whatIfParameters(_ request: Request) throws -> (String, Double) {
         let q = request.uri.queryParameters
         guard let indicator = q["indicator"].map(String.init), !indicator.isEmpty else {
-            throw Query.bad("indicator", "", "is required (a leaf indicator code such as 4.1.1)")
+            throw Query.bad("indicator", "", "is required (a leaf indicator code such as 4.1.1)", page: "请选择一个末级指标。")
         }
-        let text = q["value"].map(String.init) ?? ""
-        guard let value = Double(text), value.isFinite, value >= 0 else { throw Query.bad("value", text, "must be a number ≥ 0") }
+        let text = (q["value"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
+        guard let value = Double(text), value.isFinite, value >= 0 else {
+            throw Query.bad("value", text, "must be a number ≥ 0",
+                            page: text.isEmpty ? "请填写假设的滚动值（不小于 0 的数字）。" : "滚动值“\(text.prefix(20))”不是不小于 0 的数字，请重新填写。")
+        }
         return (indicator, value)
+    }
+
+    func unknownCity(_ code: String) -> MonitoringService.NotFound {
+        .init(.city, description: "\(code) is not a city the monitoring ranks", page: "没有代码为 \(code.prefix(12)) 的监测城市。")
     }
 
     func resolveMonth(_ query: Query) async throws -> Month {
@@ -192,7 +233,7 @@ struct MonitoringRoutes {
     }
 
     func intervalsByCity(_ edition: String, _ month: Month) async throws -> [String: RankInterval] {
-        Dictionary(uniqueKeysWithValues: try await service.intervals(edition: edition, month: month).map { ($0.city, $0) })
+        try await service.intervalsByCity(edition: edition, month: month)
     }
 
     func windowText(_ scores: MonthScores) -> String { "\(scores.window.lowerBound)–\(scores.window.upperBound)" }
@@ -301,6 +342,8 @@ struct TrendBody: Encodable {
 struct ScoresBody: Encodable {
     let edition, month, window: String
     let cities: [CityScoreBody]
+    /// Cities (of the filter) with no data in the window: not scored, not ranked.
+    let noData: [String]
 }
 
 struct CityBody: Encodable {

@@ -27,6 +27,30 @@ extension MonitoringSerialized {
                 }
                 #expect(fromStore.result(for: "431000")?.previousRank != nil)
                 #expect(try await service.months(edition: "2020").map(\.description) == ["2018-12", "2019-01"])
+
+                // The months' results are in the database: a new service (a restart) reads them back.
+                #expect(try await store.repositories.monitoring.results(edition: "2020").map(\.month) == ["2018-12", "2019-01"])
+                let restarted = MonitoringService(store: store, uncertainty: .init(runs: 20))
+                let prepared = try await restarted.prepare()
+                #expect(prepared.reused == 2 && prepared.computed == 0)
+                let before = try await service.intervalsByCity(edition: "2020", month: Month("2019-01")!)
+                let after = try await restarted.intervalsByCity(edition: "2020", month: Month("2019-01")!)
+                #expect(before.count == after.count && before.allSatisfy { after[$0.key]?.high == $0.value.high && after[$0.key]?.low == $0.value.low })
+
+                // Other settings, or other inputs, are computed again and stored.
+                let otherSettings = MonitoringService(store: store, uncertainty: .init(runs: 21))
+                #expect(try await otherSettings.prepare().computed == 2)
+                _ = try await restarted.importValues(csv: "city,month,indicator,value\n431000,2019-01,1.1.1,3\n", edition: "2020", source: "csv",
+                                                     by: Actor("test", reason: "test"))
+                #expect(try await restarted.prepare().computed == 2)
+                #expect(try await MonitoringService(store: store, uncertainty: .init(runs: 20)).prepare().reused == 2)
+
+                // A month without data is refused, never scored from an old window.
+                let error = await #expect(throws: MonitoringService.NotFound.self) {
+                    try await restarted.scores(edition: "2020", month: Month("2019-06")!)
+                }
+                #expect(error?.kind == .month)
+                #expect(error?.page.contains("暂无监测数据") == true)
             }
         }
 

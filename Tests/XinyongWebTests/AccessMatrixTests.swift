@@ -40,7 +40,7 @@ import XinyongTestSupport
         ("POST", "/reports/{code}", open), ("GET", "/verify", open), ("POST", "/verify", open), ("POST", "/api/v1/reports/verify", open),
         ("GET", "/health", open), ("GET", "/metrics", admin), ("GET", "/openapi.json", open), ("GET", "/api/v1/ping", open),
         ("GET", "/api/v1/subjects/{code}", open),
-        ("GET", "/monitoring", open), ("GET", "/monitoring/cities/{code}", open), ("GET", "/static/monitoring.css", open),
+        ("GET", "/monitoring", open), ("GET", "/monitoring/cities/{code}", open), ("GET", "/monitoring/bulletin.csv", open), ("GET", "/static/monitoring.css", open),
         ("GET", "/api/v1/monitoring/editions", open), ("GET", "/api/v1/monitoring/editions/{id}", open),
         ("POST", "/api/v1/monitoring/editions", admin), ("GET", "/api/v1/monitoring/months", open),
         ("GET", "/api/v1/monitoring/scores", open), ("GET", "/api/v1/monitoring/cities/{code}", open),
