@@ -41,10 +41,17 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
                 print(try await DemoUsers.create(store: store))
             }
-            // The monitoring's months are prepared at start (read back from the database, or computed and stored).
+            // The monitoring's months are prepared at start (read back from the database, or computed and stored),
+            // in the background: the demo's 13 months of Monte Carlo take minutes in a debug build, and the site
+            // should answer meanwhile (its monitoring pages say 暂无数据 until the months are ready).
             let monitoring = MonitoringServices.service(for: store)
-            if demo { try await monitoring.loadDemoIfEmpty() }
-            Task.detached { do { try await monitoring.prepare() } catch { logger.error("monitoring results: \(error)") } }
+            let loadDemo = demo
+            Task.detached {
+                do {
+                    if loadDemo, try await monitoring.loadDemoIfEmpty().0 > 0 { logger.info("monitoring demo loaded") }
+                    try await monitoring.prepare()
+                } catch { logger.error("monitoring results: \(error)") }
+            }
             let platform = try await Platform.load(
                 store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
                 reportKey: try await PlatformKeys.report(store: store, settings: settings),
