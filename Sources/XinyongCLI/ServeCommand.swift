@@ -41,6 +41,10 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
                 print(try await DemoUsers.create(store: store))
             }
+            let platform = try await Platform.load(
+                store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
+                reportKey: try await PlatformKeys.report(store: store, settings: settings),
+                requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
             // The monitoring's months are prepared at start (read back from the database, or computed and stored),
             // in the background: the demo's 13 months of Monte Carlo take minutes in a debug build, and the site
             // should answer meanwhile (its monitoring pages say 暂无数据 until the months are ready).
@@ -52,10 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
                     try await monitoring.prepare()
                 } catch { logger.error("monitoring results: \(error)") }
             }
-            let platform = try await Platform.load(
-                store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
-                reportKey: try await PlatformKeys.report(store: store, settings: settings),
-                requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
             // Records whose publicity ended are announced on the change feed at start and every hour after.
             Task.detached {
