@@ -678,8 +678,9 @@ def step_browse(ctx):
     assert not elsewhere, "region filter 桂阳县 shows subjects of other regions: %s" % elsewhere[:5]
     log("      公司 + 黑名单 + 桂阳县: %d hits, each badged 黑名单 and in 桂阳县" % len(hits))
 
-    for link_text, path, heading in (("双公示", "/publicity/penalties", "行政处罚"),
-                                     ("红名单", "/lists/red", "红名单"), ("黑名单", "/lists/black", "黑名单")):
+    for link_text, path, heading in (("双公示", "/publicity/penalties", "行政处罚"), ("红黑名单", "/lists/black", "黑名单"),
+                                     ("信用修复", "/repair", "信用修复"), ("异议申诉", "/objections", "异议申诉"),
+                                     ("信用监测", "/monitoring", "城市信用状况监测")):
         d.get(ctx.url("/"))
         link = wait_for(d, "nav.nav").find_element(By.LINK_TEXT, link_text)
         click_and_wait(d, link)
@@ -687,7 +688,7 @@ def step_browse(ctx):
         h1 = d.find_element(By.TAG_NAME, "h1").text
         assert heading in h1, "%s has h1 %r" % (path, h1)
         log("      menu %s -> %s (%s)" % (link_text, path, h1))
-    for path, heading in (("/publicity/licences", "行政许可"), ("/lists/watch", "重点关注名单")):
+    for path, heading in (("/publicity/licences", "行政许可"), ("/lists/red", "红名单"), ("/lists/watch", "重点关注名单")):
         status, _, _ = fetch(ctx.url(path))
         assert status == 200, "GET %s answered %d" % (path, status)
         d.get(ctx.url(path))
