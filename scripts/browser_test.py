@@ -53,6 +53,13 @@ LOGIN_ONLY = ("/office/quality", "/office/checks", "/office/users", "/office/aud
 # The scenario of the check: every department that buys anything must refuse a judgment defaulter.
 CHECK_SCENARIO = "government_procurement"
 CLERK_DEPARTMENT = "431000-market_regulation"  # demo-clerk's
+# Three or more Latin words in a row: an English sentence (codes, numbers and single names are fine).
+ENGLISH = re.compile(r"[A-Za-z][a-z]+(?:[ ,'’-]+[A-Za-z][a-z]+){2,}")
+# The monitoring demo that `serve --demo` loads in the background, and what it must read for Chenzhou.
+MONITORING_MONTH = "2018-12"
+MONITORING_WAIT = 420  # seconds, counted from the test's start
+CHENZHOU = ("431000", "郴州市")
+CHENZHOU_EXPECTED = {"2018-12": ("84.32", "47"), "2019-03": (None, "24")}
 
 
 def log(message):
@@ -78,6 +85,8 @@ class Ctx:
         self.passwords = None  # demo user -> password, from the server's log
         self.user = None  # who the browser is logged in as
         self.check_id = None  # the clerk's check
+        self.started = time.monotonic()
+        self.record_path = None  # /records/{id} of a listed record
 
     def url(self, path):
         return self.base + path
@@ -401,6 +410,91 @@ def fill(driver, form, values):
         else:
             box.clear()
             box.send_keys(value)
+
+
+# ---------------------------------------------------------------- pages at two sizes
+
+def phone_screen(driver):
+    driver.set_window_size(*PHONE)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
+
+
+def desktop_screen(driver):
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.set_window_size(*DESKTOP)
+
+
+def phone_screenshot(ctx, filename, max_height=6000):
+    """A PNG of the whole page (up to max_height CSS px) on the emulated phone screen."""
+    d = ctx.driver
+    path = os.path.join(ctx.shots, filename)
+    height = d.execute_script("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": PHONE[0], "height": min(max(int(height), PHONE[1]), max_height), "deviceScaleFactor": 2, "mobile": True})
+    try:
+        ok = d.save_screenshot(path)
+    finally:
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
+    assert ok, "could not save screenshot %s" % path
+    log("      screenshot %s" % path)
+
+
+def assert_fits_phone(driver, what):
+    """The page does not scroll sideways on the phone screen; tables may scroll inside their own box
+    (.scroll, .table-scroll), the page may not."""
+    inner, scroll = driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+    # A mobile browser zooms out to fit content wider than the screen, which widens innerWidth.
+    if scroll > inner + 1 or inner > PHONE[0] + 1:
+        wide = driver.execute_script(
+            "return Array.from(document.querySelectorAll('body *'))"
+            ".filter(e => !e.closest('.scroll, .table-scroll') || e.matches('.scroll, .table-scroll'))"
+            ".filter(e => e.getBoundingClientRect().right > arguments[0] + 1)"
+            ".slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')"
+            " + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')", PHONE[0])
+        raise AssertionError("%s overflows a %d px phone screen: scrollWidth %d, innerWidth %d (widest: %s)"
+                             % (what, PHONE[0], scroll, inner, ", ".join(wide) or "?"))
+    return inner, scroll
+
+
+def visible_text(driver):
+    """The page's text as a person reads it, without the text of code and pre elements."""
+    return driver.execute_script(
+        "const copy = document.body.cloneNode(true);"
+        "copy.querySelectorAll('code, pre, script, style').forEach(e => e.remove());"
+        "copy.style.position = 'absolute'; copy.style.left = '-99999px';"
+        "document.documentElement.appendChild(copy);"
+        "const text = copy.innerText; copy.remove(); return text;")
+
+
+def assert_chinese(driver, what):
+    """No run of three or more Latin words outside code and pre: no English sentence on the page."""
+    text = visible_text(driver)
+    found = [m.group(0) for m in ENGLISH.finditer(text)]
+    assert not found, "%s shows English text outside code/pre: %s" % (what, "; ".join(repr(f) for f in found[:5]))
+    return len(text)
+
+
+def both_sizes(ctx, name, path, ready="main"):
+    """Open path at desktop size (no English sentences, full-page shot name-desktop.png), then at phone size
+    (no sideways overflow, shot name-phone.png). The window is back at desktop size afterwards."""
+    d = ctx.driver
+    d.get(ctx.url(path))
+    wait_for(d, ready)
+    title = d.execute_script("return document.title")
+    characters = assert_chinese(d, path)
+    screenshot(ctx, "%s-desktop.png" % name)
+    phone_screen(d)
+    try:
+        d.get(ctx.url(path))
+        wait_for(d, ready)
+        inner, scroll = assert_fits_phone(d, path)
+        phone_screenshot(ctx, "%s-phone.png" % name)
+    finally:
+        desktop_screen(d)
+    log("      %-14s %-44s %5d chars, no English; phone scrollWidth %d <= %d  (%s)"
+        % (name, path[:44], characters, scroll, inner, title[:30]))
 
 
 # ---------------------------------------------------------------- steps
@@ -990,6 +1084,205 @@ def step_auditor_refused(ctx):
     log_out(ctx)
 
 
+def pager_state(driver, what):
+    """(current page, page count, prev href or None, next href or None, numbered links) of the nav.pager."""
+    pagers = driver.find_elements(By.CSS_SELECTOR, "nav.pager")
+    assert pagers, "%s shows no nav.pager" % what
+    pager = pagers[0]
+    current = pager.find_elements(By.CSS_SELECTOR, "[aria-current=page]")
+    assert current, "the pager of %s marks no current page (aria-current=page)" % what
+    of = re.search(r"第\s*(\d+)\s*/\s*(\d+)\s*页", pager.text)
+    assert of, "the pager of %s does not say 第 n / m 页: %r" % (what, pager.text)
+    prev = pager.find_elements(By.CSS_SELECTOR, "a[rel=prev]")
+    nxt = pager.find_elements(By.CSS_SELECTOR, "a[rel=next]")
+    for link, label in ((prev, "上一页"), (nxt, "下一页")):
+        if link:
+            assert link[0].text.strip() == label, "the pager's %s link of %s reads %r" % (label, what, link[0].text)
+        else:
+            assert label in pager.text, "the pager of %s has neither a %s link nor a disabled %s" % (what, label, label)
+    numbers = [a for a in pager.find_elements(By.TAG_NAME, "a") if a.text.strip().isdigit()]
+    assert int(current[0].text.strip()) == int(of.group(1)), \
+        "the pager of %s marks page %s but says %r" % (what, current[0].text, of.group(0))
+    return (int(of.group(1)), int(of.group(2)), prev[0].get_attribute("href") if prev else None,
+            nxt[0].get_attribute("href") if nxt else None, numbers)
+
+
+def step_search_pager(ctx):
+    """(q) the search pager: previous/next and page numbers, page 2 has hits, a page past the last shows the
+    last page and says so."""
+    d = ctx.driver
+    d.get(ctx.url("/search?q=" + urllib.parse.quote("公司")))
+    wait_for(d, "ol.hits")
+    hits = d.find_elements(By.CSS_SELECTOR, "ol.hits li.hit")
+    assert len(hits) == PAGE_SIZE, "the first page of 公司 shows %d hits, expected %d" % (len(hits), PAGE_SIZE)
+    page, pages, prev, nxt, numbers = pager_state(d, "/search?q=公司")
+    assert page == 1 and prev is None, "the first page of 公司 is page %d with a 上一页 link %s" % (page, prev)
+    assert nxt, "the first page of 公司 (of %d pages) has no 下一页 link" % pages
+    assert numbers, "the pager of 公司 shows no page-number links"
+    summary = text_of(d, "p.summary")
+    capped = "capped" in (d.find_element(By.CSS_SELECTOR, "p.summary").get_attribute("class") or "")
+    log("      公司: page %d of %d, %d hits, page links %s%s" % (
+        page, pages, len(hits), " ".join(a.text for a in numbers), ", capped: %s" % summary[:40] if capped else ""))
+    first_names = [h.text.splitlines()[0] for h in hits]
+
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "nav.pager a[rel=next]"))
+    assert query_of(d).get("page") == ["2"], "下一页 went to %s" % d.current_url
+    hits = d.find_elements(By.CSS_SELECTOR, "ol.hits li.hit")
+    assert hits, "page 2 of 公司 shows no hits"
+    page, pages2, prev, nxt, _ = pager_state(d, "page 2 of 公司")
+    assert page == 2 and prev, "page 2 of 公司: pager on page %d, 上一页 link %s" % (page, prev)
+    assert pages2 == pages, "page 2 of 公司 counts %d pages, page 1 counted %d" % (pages2, pages)
+    repeated = [h.text.splitlines()[0] for h in hits if h.text.splitlines()[0] in first_names]
+    assert len(repeated) < len(hits), "page 2 of 公司 repeats page 1: %s" % repeated[:3]
+    assert not d.find_elements(By.CSS_SELECTOR, "p.message[role=status]"), \
+        "page 2 of 公司 shows a notice: %s" % text_of(d, "p.message[role=status]")
+    log("      下一页 -> page %d, %d hits, 上一页 -> %s" % (page, len(hits), prev[len(ctx.base):]))
+
+    d.get(ctx.url("/search?q=%s&page=999" % urllib.parse.quote("公司")))
+    wait_for(d, "ol.hits")
+    hits = d.find_elements(By.CSS_SELECTOR, "ol.hits li.hit")
+    assert hits, "page 999 of 公司 shows an empty page"
+    page, last, prev, nxt, _ = pager_state(d, "page 999 of 公司")
+    assert page == last == pages, "page 999 of 公司 shows page %d of %d, expected the last (%d)" % (page, last, pages)
+    assert nxt is None, "the last page of 公司 has a 下一页 link %s" % nxt
+    notice = text_of(d, "p.message[role=status]")
+    assert "超出范围" in notice and "999" in notice, "page 999 of 公司 does not say it is out of range: %r" % notice
+    log("      page=999 -> page %d, %d hits, %r" % (page, len(hits), notice))
+
+
+def step_listing(ctx):
+    """(r) the double-publicity listing: a total and a table; the document-number filter narrows it."""
+    d = ctx.driver
+    d.get(ctx.url("/publicity/penalties"))
+    total = wait_for(d, "p.listing-summary strong.total").text.strip()
+    found = re.fullmatch(r"共\s*(\d+)\s*条", total)
+    assert found, "/publicity/penalties shows the total %r, expected 共 … 条" % total
+    count = int(found.group(1))
+    rows = d.find_elements(By.CSS_SELECTOR, ".table-scroll table.listing tbody tr")
+    assert count > 0 and rows, "/publicity/penalties: %s, %d table rows" % (total, len(rows))
+    headers = [th.text.strip() for th in d.find_elements(By.CSS_SELECTOR, "table.listing thead th")]
+    assert "文书号" in headers and "主体名称" in headers, "the listing's columns are %s" % headers
+    link = rows[0].find_element(By.CSS_SELECTOR, "td.doc a")
+    document = link.text.strip()
+    ctx.record_path = urllib.parse.urlparse(link.get_attribute("href")).path
+    prefix = document.split("〔")[0] if "〔" in document else document[:4]
+    assert prefix, "the first row's document number is %r" % document
+    log("      /publicity/penalties: %s, %d rows on the page, first %s (%s)" % (total, len(rows), document,
+                                                                                ctx.record_path))
+
+    box = d.find_element(By.CSS_SELECTOR, "form.filters input[name=doc]")
+    box.clear()
+    box.send_keys(prefix)
+    submit_and_wait(d, box)
+    assert query_of(d).get("doc") == [prefix], "the 文书号 filter sent %s" % d.current_url
+    total = wait_for(d, "p.listing-summary strong.total").text.strip()
+    narrowed = int(re.fullmatch(r"共\s*(\d+)\s*条", total).group(1))
+    documents = [a.text.strip() for a in d.find_elements(By.CSS_SELECTOR, "table.listing tbody td.doc a")]
+    assert documents and narrowed >= 1, "doc=%s shows %s and %d rows" % (prefix, total, len(documents))
+    assert document in documents or narrowed > len(documents), "doc=%s lost the first row's %s" % (prefix, document)
+    wrong = [x for x in documents if not x.startswith(prefix)]
+    assert not wrong, "doc=%s shows rows with other document numbers: %s" % (prefix, wrong[:5])
+    assert narrowed <= count, "doc=%s counts %d, more than the unfiltered %d" % (prefix, narrowed, count)
+    log("      doc=%s: %s, all %d rows start with it" % (prefix, total, len(documents)))
+
+
+def public_pages(ctx):
+    """(name, path) of the public pages shot at both sizes (the monitoring ones come with step t)."""
+    d = ctx.driver
+    if not ctx.record_path or not ctx.code:
+        d.get(ctx.url("/publicity/penalties"))
+        row = wait_for(d, "table.listing tbody tr")
+        ctx.record_path = ctx.record_path or urllib.parse.urlparse(
+            row.find_element(By.CSS_SELECTOR, "td.doc a").get_attribute("href")).path
+        subject = ctx.code or urllib.parse.urlparse(
+            row.find_element(By.CSS_SELECTOR, "td.subject a").get_attribute("href")).path.rsplit("/", 1)[-1]
+    else:
+        subject = ctx.code
+    return [("home", "/"), ("search", "/search?q=" + urllib.parse.quote("公司")), ("profile", "/subjects/" + subject),
+            ("penalties", "/publicity/penalties"), ("licences", "/publicity/licences"), ("black", "/lists/black"),
+            ("red", "/lists/red"), ("record", ctx.record_path), ("verify", "/verify"), ("repair", "/repair"),
+            ("objections", "/objections"), ("login", "/login")]
+
+
+def step_pages(ctx):
+    """(s) every public page: no English sentences, a desktop and a phone screenshot, no sideways scrolling
+    on the phone."""
+    signed_out(ctx)
+    failures = []
+    for name, path in public_pages(ctx):
+        try:
+            both_sizes(ctx, name, path)
+        except AssertionError as error:
+            failures.append(str(error))
+            log("      %-14s %s: %s" % (name, path, error))
+    assert not failures, "; ".join(failures)
+
+
+def monitoring_months(ctx):
+    status, _, body = fetch(ctx.url("/api/v1/monitoring/months"), headers={"Accept": "application/json"})
+    assert status == 200, "GET /api/v1/monitoring/months answered %d" % status
+    answer = json.loads(body)
+    assert isinstance(answer.get("months"), list), "/api/v1/monitoring/months answered %r" % answer
+    return answer["months"]
+
+
+def chenzhou_row(ctx, month):
+    """The cells of 郴州市's row in the prefecture table of month, found with the table's own filter."""
+    d = ctx.driver
+    d.get(ctx.url("/monitoring?month=%s&group=prefecture&q=%s" % (month, urllib.parse.quote("郴州"))))
+    wait_for(d, "section.monitoring")
+    rows = [[td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in d.find_elements(By.CSS_SELECTOR, "table.ranking tbody tr")]
+    mine = [r for r in rows if len(r) > 5 and r[1].startswith(CHENZHOU[1])]
+    assert mine, "%s: the prefecture table filtered by 郴州 has no %s row (rows %s; %s)" % (
+        month, CHENZHOU[1], [r[1] for r in rows if len(r) > 1][:5], text_of(d, "section.monitoring p.empty"))
+    return mine[0]
+
+
+def step_monitoring(ctx):
+    """(t) the monitoring demo is loaded; 郴州市 reads 84.32 points and rank 47 in 2018-12, rank 24 in 2019-03."""
+    d = ctx.driver
+    deadline = ctx.started + MONITORING_WAIT
+    months = monitoring_months(ctx)
+    waited = time.monotonic()
+    while MONITORING_MONTH not in months:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                "the monitoring demo is not ready %.0f s after the test started: /api/v1/monitoring/months "
+                "lists %s, not %s (serve --demo loads it in the background; see the server's log)"
+                % (time.monotonic() - ctx.started, months[-5:] or "no month", MONITORING_MONTH))
+        time.sleep(3)
+        months = monitoring_months(ctx)
+    log("      months ready (%s … %s, %d) after waiting %.0f s" % (months[0], months[-1], len(months),
+                                                               time.monotonic() - waited))
+    for month, (score, rank) in CHENZHOU_EXPECTED.items():
+        assert month in months, "the monitoring demo has no month %s (has %s … %s)" % (month, months[0], months[-1])
+        row = chenzhou_row(ctx, month)
+        assert row[0] == rank, "%s: %s is ranked %r among prefectures, expected %s" % (month, CHENZHOU[1], row[0], rank)
+        if score:
+            assert row[5] == score, "%s: %s scores %r, expected %s" % (month, CHENZHOU[1], row[5], score)
+        log("      %s: %s rank %s, score %s" % (month, row[1], row[0], row[5]))
+
+    # The unfiltered table (50 to a page) places it at the same rank.
+    path = "/monitoring?month=%s&group=prefecture" % MONITORING_MONTH
+    d.get(ctx.url(path))
+    wait_for(d, "table.ranking")
+    expected = int(CHENZHOU_EXPECTED[MONITORING_MONTH][1])
+    rows = [[td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in d.find_elements(By.CSS_SELECTOR, "table.ranking tbody tr")]
+    assert len(rows) <= 50, "the monitoring table shows %d rows on a page, expected at most 50" % len(rows)
+    mine = [r for r in rows if len(r) > 5 and r[1].startswith(CHENZHOU[1])]
+    assert mine and mine[0][0] == str(expected), \
+        "the unfiltered prefecture table's first page shows %s (expected %s at rank %d)" % (
+            mine[0][:6] if mine else "no %s row" % CHENZHOU[1], CHENZHOU[1], expected)
+    pager = d.find_elements(By.CSS_SELECTOR, "nav.pager")
+    log("      unfiltered: %d rows on page 1, %s at rank %s%s" % (
+        len(rows), CHENZHOU[1], mine[0][0], ", pager %r" % pager[0].text.replace("\n", " ")[:60] if pager else ""))
+    both_sizes(ctx, "monitoring", path, ready="table.ranking")
+    both_sizes(ctx, "monitoring-city", "/monitoring/cities/%s?month=%s" % (CHENZHOU[0], MONITORING_MONTH),
+               ready="section.monitoring.city")
+
+
 STEPS = [
     ("a", "search from the home page", step_search, ()),
     ("b", "profile with a 行政处罚 card", step_profile, ("a",)),
@@ -1007,6 +1300,11 @@ STEPS = [
     ("n", "clerk: log out", step_clerk_logout, ()),
     ("o", "administrator: office pages and audit trail", step_admin_office, ()),
     ("p", "auditor: refused the user administration", step_auditor_refused, ()),
+    ("q", "search pager: 上一页/下一页, page numbers, a page past the last", step_search_pager, ()),
+    ("r", "double publicity: total, table, document-number filter", step_listing, ()),
+    ("s", "public pages at desktop and phone sizes, no English sentences", step_pages, ()),
+    # Last, so that the other steps give the background monitoring demo time to load.
+    ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
 ]
 
 

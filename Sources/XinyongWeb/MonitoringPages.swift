@@ -94,13 +94,6 @@ extension MonitoringRoutes {
     @Sendable func bulletin(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let query = try Query(request)
-            // Before any month is loaded (a first demo start computes its months in the background) the page
-            // says so, rather than answering "not found" for the dashboard itself.
-            if query.month == nil, try await service.months(edition: query.edition).isEmpty {
-                return try platform.html("message", MessageView(
-                    title: "城市信用状况监测 · 信用郴州", heading: "城市信用状况监测",
-                    detail: "暂无监测数据：尚未导入任何月份的监测数据，或数据正在计算，请稍后刷新。", input: "", requestID: nil), context: context)
-            }
             let month = try await resolveMonth(query)
             let scores = try await service.scores(edition: query.edition, month: month)
             let intervals = try await intervalsByCity(query.edition, month)
