@@ -12,6 +12,14 @@ import XinyongStore
 struct ExchangeRoutes {
     let platform: Platform
     let importer: BatchImporter
+    /// Which record types are public is catalogue data, worked out once rather than per feed page.
+    let feed: ChangeFeedAccess
+
+    init(platform: Platform, importer: BatchImporter) {
+        self.platform = platform
+        self.importer = importer
+        self.feed = ChangeFeedAccess(store: platform.store, catalogs: platform.catalogs.values)
+    }
 
     func register(on edge: Edge) {
         edge.post("/api/v1/batches", .department, use: submit)
@@ -154,7 +162,6 @@ struct ExchangeRoutes {
             throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
         }
         let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
-        let feed = ChangeFeedAccess(store: platform.store, catalogs: platform.catalogs.values)
         let page = try await feed.since(since, limit: limit,
                                         visibleTo: context.caller.readsWholeFeed ? nil : (context.caller.departmentID ?? ""))
         return try JSONBody.response(ChangesBody(changes: page.changes, nextCursor: page.nextCursor))

@@ -70,7 +70,7 @@ struct Login: Sendable {
         return Login(cookie: session, csrf: csrf)
     }
 
-    /// Headers of a request in this session; `form` adds the CSRF token as a header, as scripts send it.
+    /// Headers of a request in this session; with `csrf` the token goes in `X-CSRF-Token`, as scripts send it.
     func headers(csrf sendToken: Bool = true, _ extra: HTTPFields = [:]) -> HTTPFields {
         var fields = extra
         fields[.cookie] = cookie
