@@ -80,40 +80,21 @@ public struct DemoGenerator: Sendable {
             let range = chunkStart..<min(chunkStart + Self.chunkSize, options.subjects)
             var random = SeededRandom(seed: options.seed).fork(UInt64(chunkStart / Self.chunkSize + 1))
             let subjects = range.map { makeSubject(index: $0, random: &random) }
-            let chunkRecords = subjects.flatMap { builder.records(for: $0, random: &random) }
-            var objectionRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
-            let objections = makeObjections(chunkRecords, random: &objectionRandom)
+            var chunkRecords = subjects.flatMap { builder.records(for: $0, random: &random) }
+            var dueProcessRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
+            let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, random: &dueProcessRandom)
+            let chunk = chunkRecords
             try await store.transaction { repos in
                 try await repos.subjects.insert(subjects, by: actor)
-                try await repos.records.insert(chunkRecords, by: actor)
-                try await repos.objections.insert(objections, by: actor)
+                try await repos.records.insert(chunk, by: actor)
+                try await repos.objections.insert(cases.objections, by: actor)
+                try await repos.repairs.insert(cases.repairs, by: actor)
             }
             records += chunkRecords.count
             checkFailed += subjects.count { $0.codeCheckFailed }
             progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
         }
         return Summary(departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
-    }
-
-    // MARK: Objections
-
-    static let objectionGrounds = ["处罚金额与决定书不一致", "已于决定前履行完毕", "主体名称登记有误", "公示期限计算有误", "非本单位行为"]
-
-    /// About one in fifty public negative records is under an open objection filed in the last fortnight,
-    /// so that the site's "under objection" flag has something to show. Drawn from its own stream, so
-    /// the subjects and records are the same with or without them.
-    func makeObjections(_ records: [CreditRecord], random: inout SeededRandom) -> [Objection] {
-        records.compactMap { record in
-            guard catalog.recordType(record.recordType)?.polarity == .negative, record.isPublic(on: options.asOf),
-                random.chance(0.02)
-            else { return nil }
-            let filed = max(record.decisionDate, options.asOf.adding(days: -random.int(0...14)))
-            return Objection(
-                id: "obj-\(record.id)", subjectID: record.subjectID, recordID: record.id,
-                ground: Self.objectionGrounds[random.int(0...Self.objectionGrounds.count - 1)],
-                status: random.chance(0.5) ? .submitted : .underReview, filedOn: filed,
-                deadlineDays: catalog.deadlines.objectionDays)
-        }
     }
 
     // MARK: Departments

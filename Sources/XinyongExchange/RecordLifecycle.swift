@@ -14,12 +14,30 @@ public enum RecordLifecycle {
             guard let record = try await repos.records.find(id: recordID), department == nil || record.departmentID == department else {
                 throw NotFound(description: "no record \(recordID) of this department")
             }
-            guard let withdrawn = try await repos.records.withdraw(id: recordID, by: Actor(actor.name, reason: reason)) else {
-                throw NotFound(description: "record \(recordID) is already withdrawn")
-            }
-            try await repos.changes.append([withdrawn], kind: .withdrawn, batch: nil)
-            return withdrawn
+            return try await withdraw(record, reason: reason, repos: repos, by: actor)
         }
+    }
+
+    /// Withdraws `record` in the caller's transaction (a department's withdrawal, an upheld objection).
+    public static func withdraw(_ record: CreditRecord, reason: String, repos: Repositories, by actor: Actor) async throws -> CreditRecord {
+        guard let withdrawn = try await repos.records.withdraw(id: record.id, by: Actor(actor.name, reason: reason, department: actor.departmentID)) else {
+            throw NotFound(description: "record \(record.id) is already withdrawn")
+        }
+        try await repos.changes.append([withdrawn], kind: .withdrawn, batch: nil)
+        return withdrawn
+    }
+
+    /// Credit repair, all in the caller's transaction: publicity ends `today`, so the record leaves the public
+    /// site, profiles and new reports; its list memberships end with reason `repaired` (so checks stop
+    /// applying them); a `repaired` event goes on the feed for every recipient.
+    public static func repair(_ record: CreditRecord, on today: CivilDate, repos: Repositories, by actor: Actor) async throws -> CreditRecord {
+        var repaired = record
+        repaired.status = .repaired
+        repaired.schedule.end = min(record.schedule.end ?? today, today)
+        try await repos.records.markRepaired(repaired, by: actor)
+        try await repos.lists.sync([repaired], by: actor, batch: nil, today: today)
+        try await repos.changes.append([repaired], kind: .repaired, batch: nil)
+        return repaired
     }
 
     /// Announces every record whose publicity has ended, in transactions of 5,000. Returns how many.

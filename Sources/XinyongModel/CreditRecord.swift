@@ -10,6 +10,8 @@ public struct CreditRecord: Sendable, Codable, Equatable {
         case repaired
         /// Withdrawn by the source department or after an upheld objection.
         case withdrawn
+        /// Held back by a notice before listing (告知) until its grace period ends or the statement is decided.
+        case pendingNotice = "pending_notice"
     }
 
     public var id: String

@@ -202,8 +202,8 @@ public struct BatchRepository: Sendable {
 
 /// Every record created, corrected, withdrawn or expired, in a stable order, for the recipients of records.
 public struct Change: Codable, Sendable, Equatable {
-    /// Records: created, corrected, withdrawn, expired. List memberships (with `list`): listed, delisted, list_changed.
-    public enum Kind: String, Codable, Sendable { case created, corrected, withdrawn, expired, listed, delisted, listChanged = "list_changed" }
+    /// Records: created, corrected, withdrawn, expired, repaired. List memberships (with `list`): listed, delisted, list_changed.
+    public enum Kind: String, Codable, Sendable { case created, corrected, withdrawn, expired, repaired, listed, delisted, listChanged = "list_changed" }
 
     public let seq: Int
     public let record_id: String

@@ -153,31 +153,3 @@ extension SubjectRepository {
         return Dictionary(uniqueKeysWithValues: subjects.map { ($0.id, $0) })
     }
 }
-
-/// Objections as far as the public site needs them: filing (the demo and the due-process service) and
-/// which records are under one.
-public struct ObjectionRepository: Sendable {
-    let db: any SQLDatabase
-
-    public func insert(_ objections: [Objection], by actor: Actor) async throws {
-        let now = Timestamp.now()
-        try await db.insertRows(
-            into: "objections", columns: ["subject_id", "id", "record_id", "ground", "status", "filed_at", "due_on"],
-            rows: objections.map { [$0.subjectID, $0.id, $0.recordID, $0.ground, $0.status.rawValue, now, $0.dueOn.description] })
-        try await AuditLog(db: db).append(actor, action: "create", entity: "objections",
-                                          entityID: objections.count == 1 ? objections[0].id : nil,
-                                          detail: ["rows": "\(objections.count)"])
-    }
-
-    private struct RecordIDRow: Decodable { let record_id: String }
-
-    /// Which of `recordIDs` have an open objection.
-    public func open(recordIDs: [String]) async throws -> Set<String> {
-        guard !recordIDs.isEmpty else { return [] }
-        let open = Objection.Status.allCases.filter(\.isOpen).map(\.rawValue)
-        let rows = try await db.raw("""
-            SELECT record_id FROM objections WHERE record_id IN (\(binds: recordIDs)) AND status IN (\(binds: open))
-            """).all(decoding: RecordIDRow.self)
-        return Set(rows.map(\.record_id))
-    }
-}

@@ -66,6 +66,15 @@ public struct RecordRepository: Sendable {
         return record
     }
 
+    /// Stores a repair: the status and the publicity end the repair set (the service decides both).
+    public func markRepaired(_ record: CreditRecord, by actor: Actor) async throws {
+        try await db.update("credit_records").set("status", to: record.status.rawValue)
+            .set("publicity_end", to: record.schedule.end?.description).set("updated_at", to: Timestamp.now())
+            .where("subject_id", .equal, record.subjectID).where("id", .equal, record.id).run()
+        try await AuditLog(db: db).append(actor, action: "repair", entity: "credit_records", entityID: record.id,
+                                          subjectID: record.subjectID)
+    }
+
     /// Active records whose publicity has ended on or before `date` and whose end was not yet announced.
     public func expiredUnannounced(on date: CivilDate, limit: Int) async throws -> [CreditRecord] {
         try await db.raw("""

@@ -145,7 +145,6 @@ public struct Repositories: Sendable {
     public var catalog: CatalogRepository { .init(db: db) }
     public var records: RecordRepository { .init(db: db) }
     public var audit: AuditLog { .init(db: db) }
-    public var objections: ObjectionRepository { .init(db: db) }
     public var reports: ReportRepository { .init(db: db) }
 }
 

@@ -6,6 +6,7 @@ import Metrics
 import Mustache
 import Prometheus
 import XinyongAccess
+import XinyongDueProcess
 import XinyongExchange
 import XinyongJoint
 import XinyongModel
@@ -132,6 +133,9 @@ func buildRouter(platform: Platform) -> Edge {
     MonitoringRoutes(platform: platform).register(on: edge)
     CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: edge)
     AuditRoutes(platform: platform).register(on: edge)
+    if let catalog = platform.currentCatalog {
+        DueProcessRoutes(platform: platform, service: DueProcess(store: platform.store, catalog: catalog)).register(on: edge)
+    }
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
         ExchangeRoutes(platform: platform, importer: importer).register(on: edge)

@@ -228,37 +228,3 @@ struct VerifyView {
     var number: String
     var result: Result?
 }
-
-/// Reads one field out of a multipart/form-data body (RFC 7578), enough for the verify form's upload.
-enum MultipartForm {
-    static func text(named name: String, in body: ByteBuffer, contentType: String) -> String? {
-        file(named: name, in: body, contentType: contentType).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func file(named name: String, in body: ByteBuffer, contentType: String) -> Data? {
-        guard contentType.lowercased().hasPrefix("multipart/form-data"),
-            let boundaryRange = contentType.range(of: "boundary=")
-        else { return nil }
-        let boundary = contentType[boundaryRange.upperBound...].split(separator: ";").first.map {
-            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        } ?? ""
-        guard !boundary.isEmpty else { return nil }
-        let data = Data(buffer: body)
-        let delimiter = Data("--\(boundary)".utf8)
-        var parts: [Data] = []
-        var cursor = data.startIndex
-        while let found = data.range(of: delimiter, in: cursor..<data.endIndex) {
-            if cursor != data.startIndex { parts.append(data[cursor..<found.lowerBound]) }
-            cursor = found.upperBound
-        }
-        for part in parts {
-            guard let headerEnd = part.range(of: Data("\r\n\r\n".utf8)) else { continue }
-            let headers = String(decoding: part[part.startIndex..<headerEnd.lowerBound], as: UTF8.self)
-            guard headers.contains("name=\"\(name)\"") else { continue }
-            var content = part[headerEnd.upperBound...]
-            if content.suffix(2) == Data("\r\n".utf8) { content = content.dropLast(2) }
-            return Data(content)
-        }
-        return nil
-    }
-}

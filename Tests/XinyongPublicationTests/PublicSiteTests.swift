@@ -61,7 +61,9 @@ struct Town {
             try await repos.departments.insert([Self.market, Self.court], by: Self.actor)
             try await repos.subjects.insert([builder, Self.trader, Self.group, Self.person], by: Self.actor)
             try await repos.records.insert(records, by: Self.actor)
-            try await repos.objections.insert([objection], by: Self.actor)
+            try await repos.objections.insert([ObjectionCase(objection: objection, filer: nil, departmentID: Self.market.id,
+                                                             regionCode: "431002", recordVersion: 1, filedAt: Timestamp.now(), followUpHash: nil)],
+                                              by: Self.actor)
         }
     }
 

@@ -72,7 +72,7 @@ final class Edge: @unchecked Sendable {
         guard contentType.hasPrefix("application/x-www-form-urlencoded") || contentType.hasPrefix("multipart/form-data") else {
             throw EdgeError.csrfMismatch
         }
-        let body = try await request.collectBody(upTo: 1 << 20)
+        let body = try await request.collectBody(upTo: DueProcessRoutes.uploadLimit)
         let sent = contentType.hasPrefix("multipart/") ? MultipartForm.text(named: "csrf", in: body, contentType: contentType)
             : FormFields(body)["csrf"]
         guard let sent, constantTimeEqual(sent, expected) else { throw EdgeError.csrfMismatch }
