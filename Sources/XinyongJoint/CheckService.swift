@@ -155,12 +155,14 @@ public final class JointService: Sendable {
             let active = view.memberships.filter { $0.membership.isActive(on: today) }
             let names = try await departments(active.map(\.membership.departmentID))
             let typeNames = cache.withLock { $0.recordTypeNames }
+            let disputed = active.isEmpty ? [] : try await store.repositories.objections.open(recordIDs: active.map(\.membership.recordID))
             answer.memberships = active.map { m in
                 let x = m.membership
                 return .init(list: x.list.rawValue, listName: x.list.name, recordId: x.recordID, recordType: x.recordType,
                              recordTypeName: typeNames[x.recordType] ?? x.recordType, documentNumber: x.documentNumber,
                              department: .init(id: x.departmentID, name: names[x.departmentID]?.name ?? x.departmentID, category: m.sourceCategory),
-                             legalBasis: x.legalBasis, start: x.start.description, end: x.end.description)
+                             legalBasis: x.legalBasis, start: x.start.description, end: x.end.description,
+                             underObjection: disputed.contains(x.recordID))
             }
             let sources = Dictionary(active.map { ($0.membership.recordID, $0.sourceCategory) }, uniquingKeysWith: { a, _ in a })
             let applicable = catalog.applicable(to: active.map(\.membership), departmentCategory: department.category,
@@ -331,6 +333,8 @@ public struct CheckAnswer: Sendable, Codable {
         public let list, listName, recordId, recordType, recordTypeName, documentNumber: String
         public let department: DepartmentBody
         public let legalBasis, start, end: String
+        /// An objection to the basis record is being handled (异议处理中): the department should know before acting.
+        public let underObjection: Bool
     }
     public struct MemorandumBody: Sendable, Codable { public let id, title, documentNumber: String }
     public struct MeasureBody: Sendable, Codable {

@@ -152,12 +152,12 @@ public struct ObjectionRepository: Sendable {
 
     /// Objections by status (nil: all), region and below, and department, newest first.
     public func list(statuses: [Objection.Status]? = nil, regionPrefix: String? = nil, departmentID: String? = nil,
-                     dueBefore: CivilDate? = nil, limit: Int = 200) async throws -> [ObjectionCase] {
+                     subjectID: String? = nil, limit: Int = 200) async throws -> [ObjectionCase] {
         var conditions: [SQLQueryString] = []
+        if let subjectID { conditions.append("subject_id = \(bind: subjectID)") }
         if let statuses { conditions.append("status IN (\(binds: statuses.map(\.rawValue)))") }
         if let regionPrefix, !regionPrefix.isEmpty { conditions.append("region_code LIKE \(bind: regionPrefix + "%")") }
         if let departmentID { conditions.append("department_id = \(bind: departmentID)") }
-        if let dueBefore { conditions.append("due_on < \(bind: dueBefore.description)") }
         let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try await db.raw("\(Self.select) \(filter) ORDER BY filed_at DESC, id LIMIT \(bind: limit)")
             .all(decoding: Row.self).map(Self.objectionCase)
@@ -294,8 +294,9 @@ public struct RepairRepository: Sendable {
     }
 
     public func list(statuses: [RepairApplication.Status]? = nil, regionPrefix: String? = nil, departmentID: String? = nil,
-                     limit: Int = 200) async throws -> [RepairCase] {
+                     subjectID: String? = nil, limit: Int = 200) async throws -> [RepairCase] {
         var conditions: [SQLQueryString] = []
+        if let subjectID { conditions.append("subject_id = \(bind: subjectID)") }
         if let statuses { conditions.append("status IN (\(binds: statuses.map(\.rawValue)))") }
         if let regionPrefix, !regionPrefix.isEmpty { conditions.append("region_code LIKE \(bind: regionPrefix + "%")") }
         if let departmentID { conditions.append("department_id = \(bind: departmentID)") }

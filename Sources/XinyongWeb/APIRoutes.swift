@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import XinyongDueProcess
 import XinyongModel
 import XinyongStore
 
@@ -34,6 +35,7 @@ struct APIRoutes {
     }
 
     @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await recordDueProcessFigures()
         var bytes: [UInt8] = []
         PlatformMetrics.registry.emit(into: &bytes)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -46,6 +48,26 @@ struct APIRoutes {
         let (profile, departments, disputed) = try await platform.site.publicProfile(of: subject)
         return try JSONBody.response(SubjectProfileBody(profile, regions: platform.regions, departments: departments,
                                                         underObjection: disputed))
+    }
+}
+
+extension APIRoutes {
+    /// Due process as gauges, worked out when scraped: filings this month, days to decision, overdue cases.
+    func recordDueProcessFigures() async throws {
+        let figures = try await DueProcessFigures.compute(store: platform.store)
+        let registry = PlatformMetrics.registry
+        let month = String(Timestamp.now().prefix(7))
+        let current = figures.months.first { $0.month == month }
+        for (kind, filed, times, overdue) in [
+            ("objection", current?.objections ?? 0, figures.objectionTimes, figures.overdueObjections.count),
+            ("repair", current?.repairs ?? 0, figures.repairTimes, figures.overdueRepairs.count),
+        ] {
+            let labels = [("kind", kind)]
+            registry.makeGauge(name: "xinyong_due_process_filed_this_month", labels: labels).set(Double(filed))
+            registry.makeGauge(name: "xinyong_due_process_overdue", labels: labels).set(Double(overdue))
+            registry.makeGauge(name: "xinyong_due_process_decision_days_median", labels: labels).set(times.medianDays ?? 0)
+            registry.makeGauge(name: "xinyong_due_process_decision_days_p90", labels: labels).set(times.p90Days ?? 0)
+        }
     }
 }
 

@@ -315,7 +315,7 @@ struct CheckRoutes {
             heading: heading, tone: a.result == "hit" ? "bad" : a.result == "clear" ? "ok" : "warn", checkID: a.checkId,
             subject: a.match.subject.map { "\($0.name)（\($0.code ?? $0.maskedId ?? $0.id)）" } ?? a.query.value, how: how,
             memberships: a.memberships.map { .init(id: $0.recordId, title: "\($0.listName) · \($0.recordTypeName)",
-                                                    detail: "\($0.documentNumber) · \($0.department.name) · \($0.start) 至 \($0.end)（不含）· \($0.legalBasis)", mandatory: false) },
+                                                    detail: "\($0.documentNumber) · \($0.department.name) · \($0.start) 至 \($0.end)（不含）· \($0.legalBasis)\($0.underObjection ? " · 异议处理中" : "")", mandatory: false) },
             measures: a.measures.map(measure), incentives: a.incentives.map(measure),
             candidates: a.match.candidates.map { c in
                 .init(id: c.subjectId, title: "\(c.name)（\(c.code ?? c.subjectId)）得分 \(String(format: "%.2f", c.score))",

@@ -271,6 +271,8 @@ extension PublicQuery {
 struct RecordView {
     let title: String
     let entry: EntryView
+    /// The record page offers the objection and repair buttons.
+    let actions = true
 
     init(entry: ListingEntry) {
         self.entry = EntryView(entry)

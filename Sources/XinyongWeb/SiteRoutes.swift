@@ -73,7 +73,20 @@ struct SiteRoutes {
         let document = try await platform.site.profile(of: subject)
         return try platform.html("subject", context: context, ProfileView(
             document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
-            reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier))
+            reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
+            openCases: try await openCases(of: subject)))
+    }
+
+    /// The subject's objections and repair applications still being handled, for its profile.
+    func openCases(of subject: Subject) async throws -> [ProfileView.OpenCase] {
+        let repos = platform.store.repositories
+        let objections = try await repos.objections.list(statuses: Objection.Status.allCases.filter(\.isOpen), subjectID: subject.id)
+        let repairs = try await repos.repairs.list(statuses: RepairApplication.Status.allCases.filter(\.isOpen), subjectID: subject.id)
+        return objections.map { .init(href: "/objections/\($0.objection.id)", number: $0.objection.id, kind: $0.objection.kind.label,
+                                      record: $0.objection.recordID, status: $0.objection.status.label, dueOn: $0.objection.dueOn.description) }
+            + repairs.map { .init(href: "/repairs/\($0.application.id)", number: $0.application.id, kind: "信用修复",
+                                  record: $0.application.recordID, status: $0.application.status.label,
+                                  dueOn: ($0.decisionDue ?? $0.application.answerDue).description) }
     }
 }
 
@@ -103,8 +116,16 @@ struct ProfileView {
     let asOf: String
     /// Where "download a credit report" points; nil for natural persons.
     let reportCode: String?
+    /// Objections and repair applications in progress; and whether records get their 异议/修复 buttons
+    /// (the public profile does, a printed report does not).
+    let openCases: [OpenCase]
+    let actions: Bool
 
-    init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?) {
+    struct OpenCase { let href, number, kind, record, status, dueOn: String }
+
+    init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?, openCases: [OpenCase]? = nil) {
+        self.openCases = openCases ?? []
+        actions = openCases != nil
         self.title = title
         subject = document.subject
         formerNames = document.subject.formerNames.isEmpty ? nil : document.subject.formerNames.joined(separator: "；")
