@@ -63,6 +63,9 @@ let package = Package(
         .target(name: "XinyongPublication", dependencies: ["XinyongModel", "XinyongStore"]),
         // Joint rewards and punishments: checks before handling, name matching, feedback, the office's rates.
         .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
+        // The audit trail nobody can rewrite: the hash chain's sealer, signed checkpoints, the verifier.
+        .target(name: "XinyongAudit", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
@@ -70,7 +73,7 @@ let package = Package(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
-                "XinyongJoint",
+                "XinyongJoint", "XinyongAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -86,7 +89,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
-                "XinyongPublication", "XinyongJoint",
+                "XinyongPublication", "XinyongJoint", "XinyongAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -105,7 +108,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
+        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI", "XinyongAudit", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongAuditTests", dependencies: ["XinyongAudit", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongAccessTests",
             dependencies: ["XinyongAccess", "XinyongTestSupport", .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),
