@@ -109,7 +109,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI", "XinyongAudit", "XinyongTestSupport"]),
-        .testTarget(name: "XinyongAuditTests", dependencies: ["XinyongAudit", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongAuditTests", dependencies: ["XinyongAudit", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(
             name: "XinyongAccessTests",
             dependencies: ["XinyongAccess", "XinyongTestSupport", .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),

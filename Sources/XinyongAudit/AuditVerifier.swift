@@ -105,7 +105,8 @@ struct Cursor<Element: Identified & Sendable> {
     let fetch: (Int) async throws -> [Element]
     private var buffer: [Element] = []
     private var index = 0
-    private var lastID = 0
+    // Below any id, so that a row slipped in with id 0 or below is read too.
+    private var lastID = Int.min
     private var exhausted = false
 
     init(_ fetch: @escaping (Int) async throws -> [Element]) { self.fetch = fetch }
