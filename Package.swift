@@ -102,13 +102,13 @@ let package = Package(
         .testTarget(
             name: "XinyongWebTests",
             dependencies: [
-                "XinyongWeb", "XinyongDemo", "XinyongAccess", "XinyongTestSupport",
+                "XinyongWeb", "XinyongDemo", "XinyongAccess", "XinyongAudit", "XinyongTestSupport",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI", "XinyongAudit", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI", "XinyongAudit", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(name: "XinyongAuditTests", dependencies: ["XinyongAudit", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(
             name: "XinyongAccessTests",
