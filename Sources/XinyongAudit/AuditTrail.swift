@@ -23,7 +23,8 @@ public actor AuditTrail {
     /// when an audited transaction is still open (PostgreSQL): the next round catches up.
     @discardableResult
     public func seal() async throws -> Int {
-        guard let bound = try await store.transaction({ try await $0.auditChain.sealableBound() }) else { return 0 }
+        guard try await store.repositories.auditChain.hasUnsealed(),
+            let bound = try await store.transaction({ try await $0.auditChain.sealableBound() }) else { return 0 }
         var total = 0
         while true {
             let linked = try await store.transaction { repos in

@@ -48,6 +48,13 @@ public struct AuditChainRepository: Sendable {
 
     private struct MaxID: Decodable { let n: Int? }
 
+    /// Whether audit rows newer than the chain's head exist, so that an idle sealer need not open a
+    /// write transaction every second.
+    public func hasUnsealed() async throws -> Bool {
+        let newest = try await db.raw("SELECT MAX(id) AS n FROM audit_log").first(decoding: MaxID.self)?.n ?? 0
+        return newest > (try await head()?.id ?? 0)
+    }
+
     /// The highest audit id below which no transaction can still commit a row; nil when that cannot be
     /// known right now (PostgreSQL: a transaction that inserted audit rows is still open). Run it in its
     /// own transaction. On PostgreSQL every audit insert holds the shared advisory lock until it commits or

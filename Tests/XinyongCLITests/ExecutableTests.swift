@@ -3,6 +3,7 @@ import SQLKit
 import Testing
 import XinyongAudit
 import XinyongStore
+import XinyongTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -146,5 +147,36 @@ enum Executable {
 
         let bad = try Executable.run(["audit", "verify", "--checkpoints", database], environment: env)
         #expect(bad.status == 1 && bad.stderr.contains("is not the JSON of /audit/checkpoints"))
+    }
+}
+
+/// PostgreSQL with two roles: `migrate` as the owner grants the server's role its rights, and that role
+/// then seals and verifies the trail but cannot delete from it.
+@Suite struct DatabaseRoleCommandTests {
+    @Test func ownerMigratesAndTheAppRoleServesTheTrail() async throws {
+        try await Backend.postgres.withStore { store in
+            guard case .postgres(let owner) = store.url else { return }
+            let role = "xinyong_cli_\(UUID().uuidString.prefix(6).lowercased())"
+            try await store.sql.raw("CREATE ROLE \(unsafeRaw: role) LOGIN").run()
+            var components = URLComponents(string: owner)!
+            components.user = role
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinyong-roles-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let env = ["DATABASE_URL": components.string!, "MIGRATION_DATABASE_URL": owner, "DATA_DIR": directory.path]
+
+            let before = try Executable.run(["audit", "seal"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(before.status != 0, "the app role had no rights yet")
+            let migrate = try Executable.run(["migrate"], environment: env)
+            #expect(migrate.status == 0, "\(migrate.stderr)")
+            let seal = try Executable.run(["audit", "seal"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(seal.status == 0, "\(seal.stderr)")
+            let verify = try Executable.run(["audit", "verify"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(verify.status == 0 && verify.stdout.hasPrefix("audit trail intact"), "\(verify.stdout)\(verify.stderr)")
+            let printed = try Executable.run(["db", "app-role", role, "--print"])
+            #expect(printed.stdout.contains("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_chain, audit_checkpoints FROM \"\(role)\";"))
+
+            try await store.sql.raw("DROP OWNED BY \(unsafeRaw: role)").run()
+            try await store.sql.raw("DROP ROLE \(unsafeRaw: role)").run()
+        }
     }
 }
