@@ -35,6 +35,8 @@ import XinyongTestSupport
                                                              at: checkpoint.at, keyID: checkpoint.key_id, signature: checkpoint.signature)
                 #expect(!CheckpointSignature.isValid(forged, key: key))
             }
+            let spec = try JSONSerialization.jsonObject(with: Data(Platform.resource("openapi.json"))) as? [String: Any]
+            #expect((spec?["paths"] as? [String: Any])?["/audit/checkpoints"] != nil, "openapi.json does not describe /audit/checkpoints")
         }
     }
 }
