@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await openStore(settings)
         var sealer: Task<Void, Never>?
         do {
-            if settings.migrationDatabase == nil { try await store.bootstrap() } else { try await prepareSchema(settings) }
+            try await prepareSchema(settings, serving: store)
             if demo, try await store.repositories.subjects.count() == 0 {
                 logger.info("filling an empty database with demo data; this takes a minute once")
                 let summary = try await fillDemo(store: store, settings: settings, options: .init())

@@ -163,8 +163,11 @@ extension Store {
     /// Grants `role` what the server needs (``AppRole``). PostgreSQL only; run as the tables' owner.
     public func grantAppRole(_ role: String) async throws {
         guard url.isPostgres else { throw Unavailable(description: "roles exist on PostgreSQL only; SQLite has one file and one user") }
-        for statement in AppRole.grants(to: role) {
-            try await sql.raw(SQLQueryString(statement)).run()
+        // One transaction: the role never holds the broad grant without the audit tables' revocation.
+        try await transaction { repos in
+            for statement in AppRole.grants(to: role) {
+                try await repos.db.raw(SQLQueryString(statement)).run()
+            }
         }
     }
 
