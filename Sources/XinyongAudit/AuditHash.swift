@@ -33,13 +33,15 @@ public enum AuditHash {
     public static func links(_ entries: [AuditLog.Entry], after head: AuditChainRepository.Link?, sealedAt: String) -> [AuditChainRepository.Link] {
         var prev = head?.hash ?? genesis
         var position = head?.position ?? 0
-        return entries.map { e in
+        var links: [AuditChainRepository.Link] = []
+        for e in entries {
             let content = content(e)
             let hash = link(prev: prev, content: content)
             position += 1
-            defer { prev = hash }
-            return AuditChainRepository.Link(id: e.id, position: position, contentHash: content, prevHash: prev, hash: hash, sealedAt: sealedAt)
+            links.append(.init(id: e.id, position: position, contentHash: content, prevHash: prev, hash: hash, sealedAt: sealedAt))
+            prev = hash
         }
+        return links
     }
 
     static func sha256(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).hexEncoded }
