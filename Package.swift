@@ -66,6 +66,9 @@ let package = Package(
         .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
         // Due process: objections, credit repair, their clocks and figures.
         .target(name: "XinyongDueProcess", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
+        // The audit trail nobody can rewrite: the hash chain's sealer, signed checkpoints, the verifier.
+        .target(name: "XinyongAudit", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
@@ -73,7 +76,7 @@ let package = Package(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
-                "XinyongJoint", "XinyongDueProcess",
+                "XinyongJoint", "XinyongDueProcess", "XinyongAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -90,7 +93,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
-                "XinyongPublication", "XinyongJoint", "XinyongDueProcess",
+                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -103,13 +106,14 @@ let package = Package(
         .testTarget(
             name: "XinyongWebTests",
             dependencies: [
-                "XinyongWeb", "XinyongDemo", "XinyongAccess", "XinyongTestSupport",
+                "XinyongWeb", "XinyongDemo", "XinyongAccess", "XinyongAudit", "XinyongTestSupport",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI"]),
+        .testTarget(name: "XinyongCLITests", dependencies: ["XinyongCLI", "XinyongAudit", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit")]),
+        .testTarget(name: "XinyongAuditTests", dependencies: ["XinyongAudit", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(
             name: "XinyongAccessTests",
             dependencies: ["XinyongAccess", "XinyongTestSupport", .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),

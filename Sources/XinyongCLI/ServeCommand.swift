@@ -33,8 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try options.settings(host: host, port: port, requireTOTP: requireTOTP, cookieSecure: cookieSecure)
         let logger = LogSetup.logger("xinyong")
         let store = try await openStore(settings)
+        var sealer: Task<Void, Never>?
         do {
-            try await store.bootstrap()
+            try await prepareSchema(settings, serving: store)
             if demo, try await store.repositories.subjects.count() == 0 {
                 logger.info("filling an empty database with demo data; this takes a minute once")
                 let summary = try await fillDemo(store: store, settings: settings, options: .init())
@@ -44,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             let platform = try await Platform.load(
                 store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
                 reportKey: try await PlatformKeys.report(store: store, settings: settings),
-                requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
+                auditKey: try await PlatformKeys.audit(store: store, settings: settings), requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
             // The monitoring's months are prepared at start (read back from the database, or computed and stored),
             // in the background: the demo's 13 months of Monte Carlo take minutes in a debug build, and the site
             // should answer meanwhile (its monitoring pages say 暂无数据 until the months are ready).
@@ -64,9 +65,17 @@ struct ServeCommand: AsyncParsableCommand {
                     try? await Task.sleep(for: .seconds(3600))
                 }
             }
+            // The audit chain's sealer links new audit rows every second and signs a checkpoint every ten
+            // minutes; at shutdown it seals and signs once more.
+            let trail = platform.auditTrail
+            sealer = Task.detached { await trail.run(logger: logger) }
             print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
             try await app.runService()
+            sealer?.cancel()
+            await sealer?.value
+            do { try await platform.auditTrail.finish() } catch { logger.error("audit chain at shutdown: \(error)") }
         } catch {
+            sealer?.cancel()
             await store.close()
             if Self.isAddressInUse(error) {
                 throw Failure("HTTP_PORT: \(settings.host):\(settings.port) is already in use; choose another with --port or HTTP_PORT")

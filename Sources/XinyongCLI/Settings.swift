@@ -6,6 +6,9 @@ import XinyongStore
 /// A bad value stops the program with a message naming the setting.
 public struct Settings: Sendable {
     public var database: DatabaseURL
+    /// `MIGRATION_DATABASE_URL`: the tables' owner on PostgreSQL. When set, migrations run through it and
+    /// the server works through `DATABASE_URL` as a role that cannot change the audit trail.
+    public var migrationDatabase: DatabaseURL?
     public var host: String
     public var port: Int
     public var logLevel: Logger.Level
@@ -23,6 +26,7 @@ public struct Settings: Sendable {
     /// Flags given on the command line, by configuration key; nil where the flag was not given.
     public struct Flags {
         var databaseURL: String?
+        var migrationDatabaseURL: String? = nil
         var host: String?
         var port: Int?
         var logLevel: String?
@@ -34,6 +38,7 @@ public struct Settings: Sendable {
     public static func resolve(_ flags: Flags, environment: [String: String]? = nil) throws -> Settings {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         if let v = flags.databaseURL { values["database.url"] = .init(.string(v), isSecret: true) }
+        if let v = flags.migrationDatabaseURL { values["migration.database.url"] = .init(.string(v), isSecret: true) }
         if let v = flags.host { values["http.host"] = .init(.string(v), isSecret: false) }
         if let v = flags.port { values["http.port"] = .init(.string(String(v)), isSecret: false) }
         if let v = flags.logLevel { values["log.level"] = .init(.string(v), isSecret: false) }
@@ -49,6 +54,7 @@ public struct Settings: Sendable {
         } catch {
             throw Invalid(description: error.description)
         }
+        let migrationDatabase = try Self.migrationDatabase(config.string(forKey: "migration.database.url", isSecret: true), database: database)
         let portText = config.string(forKey: "http.port", default: "8080")
         guard let port = Int(portText), (1...65535).contains(port) else {
             throw Invalid(description: "HTTP_PORT '\(portText)' must be a port number from 1 to 65535")
@@ -69,8 +75,23 @@ public struct Settings: Sendable {
             }
             return value
         }
-        return Settings(database: database, host: host, port: port, logLevel: level, dataDirectory: dataDirectory,
+        return Settings(database: database, migrationDatabase: migrationDatabase, host: host, port: port, logLevel: level, dataDirectory: dataDirectory,
                         requireTOTP: try boolean("office.require.totp", "OFFICE_REQUIRE_TOTP"),
                         cookieSecure: try boolean("cookie.secure", "COOKIE_SECURE"))
+    }
+
+    /// The owner's URL, which only makes sense beside a PostgreSQL `DATABASE_URL` on the same kind of server.
+    static func migrationDatabase(_ text: String?, database: DatabaseURL) throws -> DatabaseURL? {
+        guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        let url: DatabaseURL
+        do {
+            url = try DatabaseURL(text)
+        } catch {
+            throw Invalid(description: "MIGRATION_DATABASE_URL: " + error.description.replacingOccurrences(of: "DATABASE_URL ", with: ""))
+        }
+        guard url.isPostgres, database.isPostgres else {
+            throw Invalid(description: "MIGRATION_DATABASE_URL is for PostgreSQL (migrations as the owner, the server as a restricted role); with SQLite leave it unset")
+        }
+        return url
     }
 }

@@ -7,7 +7,7 @@ public struct XinyongCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "xinyong",
         abstract: "Xinyong (信用): a city's public credit information platform.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self, ImportCommand.self, DepartmentCommand.self, KeyCommand.self, UserCommand.self, BenchCommand.self, MonitorCommand.self, VerifyReportCommand.self, CheckCommand.self, MatchNamesCommand.self])
+        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self, ImportCommand.self, DepartmentCommand.self, KeyCommand.self, UserCommand.self, BenchCommand.self, MonitorCommand.self, VerifyReportCommand.self, AuditCommand.self, DatabaseCommand.self, CheckCommand.self, MatchNamesCommand.self])
 
     public init() {}
 }
@@ -17,6 +17,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: "Database: sqlite:PATH or postgres://… (env DATABASE_URL; default sqlite:data/xinyong.sqlite).")
     var databaseURL: String?
 
+    @Option(name: .customLong("migration-database-url"), help: "PostgreSQL only: the tables' owner, for migrations; DATABASE_URL is then the server's restricted role (env MIGRATION_DATABASE_URL).")
+    var migrationDatabaseURL: String?
+
     @Option(name: .customLong("data-dir"), help: "Directory for the platform's keys (env DATA_DIR; default data).")
     var dataDirectory: String?
 
@@ -24,7 +27,7 @@ struct CommonOptions: ParsableArguments {
     var logLevel: String?
 
     func settings(host: String? = nil, port: Int? = nil, requireTOTP: String? = nil, cookieSecure: String? = nil) throws -> Settings {
-        let settings = try Settings.resolve(.init(databaseURL: databaseURL, host: host, port: port, logLevel: logLevel,
+        let settings = try Settings.resolve(.init(databaseURL: databaseURL, migrationDatabaseURL: migrationDatabaseURL, host: host, port: port, logLevel: logLevel,
                                                   dataDirectory: dataDirectory, requireTOTP: requireTOTP, cookieSecure: cookieSecure))
         LogSetup.bootstrapOnce(level: settings.logLevel)
         return settings

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import XinyongAudit
 import XinyongModel
 import XinyongStore
 
@@ -11,6 +12,13 @@ struct AuditRoutes {
     func register(on edge: Edge) {
         edge.get("/office/audit", .audit, use: page)
         edge.get("/api/v1/admin/audit", .audit, use: api)
+        edge.get("/audit/checkpoints", .open, use: checkpoints)
+    }
+
+    /// The signed checkpoints of the audit chain with the key that signs them, for anyone to keep a copy
+    /// of: `xinyong audit verify --checkpoints` holds the chain to such a copy.
+    @Sendable func checkpoints(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try JSONBody.response(try await platform.auditTrail.published())
     }
 
     /// The search as the query string gives it; dates are Beijing calendar days, inclusive.

@@ -6,6 +6,7 @@ import Metrics
 import Mustache
 import Prometheus
 import XinyongAccess
+import XinyongAudit
 import XinyongDueProcess
 import XinyongExchange
 import XinyongJoint
@@ -28,16 +29,19 @@ public struct Platform: Sendable {
     public let accounts: Accounts
     /// API keys of systems.
     public let keys: AccessKeys
+    /// The audit trail's hash chain and signed checkpoints; `serve` runs its sealer.
+    public let auditTrail: AuditTrail
     let cookies: SessionCookies
     let templates: MustacheLibrary
 
     /// Loads what the pages need once at start: catalogue versions and templates.
     /// - Parameters:
     ///   - reportKey: the key credit reports are signed with (`ReportKeyFile`).
+    ///   - auditKey: the key audit checkpoints are signed with (`AuditKeyFile`).
     ///   - requireTOTP: `OFFICE_REQUIRE_TOTP`, administrators must add a second factor.
     ///   - secureCookies: `COOKIE_SECURE`, the session cookie is sent over TLS only.
     public static func load(store: Store, personKey: SymmetricKey, reportKey: Curve25519.Signing.PrivateKey,
-                            requireTOTP: Bool = false, secureCookies: Bool = false) async throws -> Platform {
+                            auditKey: Curve25519.Signing.PrivateKey = .init(), requireTOTP: Bool = false, secureCookies: Bool = false) async throws -> Platform {
         var catalogs: [Int: Catalog] = [:]
         var version = 1
         while let catalog = try await store.repositories.catalog.version(version) {
@@ -49,6 +53,7 @@ public struct Platform: Sendable {
         let site = PublicSite(store: store, catalogs: catalogs, regions: .shipped, reportKey: reportKey)
         return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, site: site,
                         statistics: SiteStatisticsCache(store: store), accounts: Accounts(store: store, requireTOTPForAdmins: requireTOTP), keys: AccessKeys(store: store),
+                        auditTrail: AuditTrail(store: store, key: auditKey),
                         cookies: SessionCookies(secure: secureCookies), templates: templates)
     }
 

@@ -13,12 +13,17 @@ import Testing
         #expect(fromEnv.logLevel == .debug && fromEnv.host == "0.0.0.0")
         let fromFlags = try Settings.resolve(.init(databaseURL: "sqlite:/tmp/b.sqlite", port: 7070), environment: env)
         #expect(fromFlags.database.description == "sqlite:/tmp/b.sqlite" && fromFlags.port == 7070)
+        #expect(fromFlags.migrationDatabase == nil)
+        let roles = try Settings.resolve(.init(), environment: ["DATABASE_URL": "postgres://app:pw@db/x", "MIGRATION_DATABASE_URL": "postgres://owner:pw@db/x"])
+        #expect(roles.migrationDatabase?.description == "postgres://owner:***@db/x")
     }
 
     @Test(arguments: [
         (["HTTP_PORT": "eighty"], "HTTP_PORT"), (["HTTP_PORT": "70000"], "HTTP_PORT"),
         (["DATABASE_URL": "mysql://x/y"], "DATABASE_URL"), (["LOG_LEVEL": "loud"], "LOG_LEVEL"),
         (["HTTP_HOST": "a b"], "HTTP_HOST"),
+        (["MIGRATION_DATABASE_URL": "postgres://owner@db/x"], "MIGRATION_DATABASE_URL"),
+        (["MIGRATION_DATABASE_URL": "mysql://x/y", "DATABASE_URL": "postgres://app@db/x"], "MIGRATION_DATABASE_URL"),
     ])
     func badSettingsNameTheSetting(_ env: [String: String], _ setting: String) {
         do {

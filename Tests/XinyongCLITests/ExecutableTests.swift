@@ -1,5 +1,9 @@
 import Foundation
+import SQLKit
 import Testing
+import XinyongAudit
+import XinyongStore
+import XinyongTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -100,5 +104,81 @@ enum Executable {
         let errors = result.stderr.split(separator: "\n").filter { !$0.contains(" info ") }
         #expect(errors.count == 1, "stderr was: \(result.stderr)")
         #expect(errors.first?.contains("HTTP_PORT") == true && errors.first?.contains("in use") == true)
+    }
+}
+
+/// `xinyong audit seal` and `xinyong audit verify` as an operator runs them, against an outsider's copy of
+/// the checkpoints.
+@Suite struct AuditCommandTests {
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Executable.url.path), "build the xinyong executable first (swift build)")
+    }
+
+    @Test func verifyNamesTamperingAndTruncationAgainstAnOutsidersCopy() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinyong-audit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("x.sqlite").path
+        let env = ["DATABASE_URL": "sqlite:\(database)", "DATA_DIR": directory.path]
+        #expect(try Executable.run(["migrate"], environment: env).status == 0)
+        let seal = try Executable.run(["audit", "seal"], environment: env)
+        #expect(seal.status == 0 && seal.stdout.hasPrefix("audit chain sealed: "), "\(seal.stderr)")
+        #expect(try KeyFileCommandTests.mode(directory.appendingPathComponent("audit-signing.key").path) == 0o600)
+        let intact = try Executable.run(["audit", "verify"], environment: env)
+        #expect(intact.status == 0 && intact.stdout.hasPrefix("audit trail intact: "), "\(intact.stdout)\(intact.stderr)")
+        #expect(intact.stdout.split(separator: "\n").count == 1)
+
+        // An outsider's copy of /audit/checkpoints, then the tail cut and the stored checkpoints removed.
+        let store = try await Store.open(.sqlite(path: database))
+        let key = try AuditKeyFile.load(dataDirectory: directory.path, createIfMissing: false)
+        let copy = PublishedCheckpoints(publicKey: key.publicKey, checkpoints: try await store.repositories.auditChain.checkpoints())
+        let copyPath = directory.appendingPathComponent("checkpoints.json").path
+        try JSONEncoder().encode(copy).write(to: URL(fileURLWithPath: copyPath))
+        let last = try #require(try await store.repositories.auditChain.head())
+        for statement in ["DROP TRIGGER audit_log_no_delete", "DROP TRIGGER audit_chain_no_delete", "DROP TRIGGER audit_checkpoints_no_delete",
+                          "DELETE FROM audit_log WHERE id >= \(last.id - 1)", "DELETE FROM audit_chain WHERE id >= \(last.id - 1)",
+                          "DELETE FROM audit_checkpoints"] {
+            try await store.sql.raw(SQLQueryString(statement)).run()
+        }
+        await store.close()
+        #expect(try Executable.run(["audit", "verify"], environment: env).status == 0, "the platform's own records no longer show it")
+        let cut = try Executable.run(["audit", "verify", "--checkpoints", copyPath], environment: env)
+        #expect(cut.status == 1)
+        #expect(cut.stdout.hasPrefix("truncated: the chain has \(last.position - 2) rows (up to id \(last.id - 2))"), "\(cut.stdout)\(cut.stderr)")
+
+        let bad = try Executable.run(["audit", "verify", "--checkpoints", database], environment: env)
+        #expect(bad.status == 1 && bad.stderr.contains("is not the JSON of /audit/checkpoints"))
+    }
+}
+
+/// PostgreSQL with two roles: `migrate` as the owner grants the server's role its rights, and that role
+/// then seals and verifies the trail but cannot delete from it.
+@Suite struct DatabaseRoleCommandTests {
+    @Test func ownerMigratesAndTheAppRoleServesTheTrail() async throws {
+        try await Backend.postgres.withStore { store in
+            guard case .postgres(let owner) = store.url else { return }
+            let role = "xinyong_cli_\(UUID().uuidString.prefix(6).lowercased())"
+            try await store.sql.raw("CREATE ROLE \(unsafeRaw: role) LOGIN").run()
+            var components = URLComponents(string: owner)!
+            components.user = role
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinyong-roles-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let env = ["DATABASE_URL": components.string!, "MIGRATION_DATABASE_URL": owner, "DATA_DIR": directory.path]
+
+            let before = try Executable.run(["audit", "seal"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(before.status != 0, "the app role had no rights yet")
+            let alone = try Executable.run(["migrate"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(alone.status != 0 && alone.stderr.contains("set MIGRATION_DATABASE_URL to the tables' owner"), "\(alone.stderr)")
+            let migrate = try Executable.run(["migrate"], environment: env)
+            #expect(migrate.status == 0, "\(migrate.stderr)")
+            let seal = try Executable.run(["audit", "seal"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(seal.status == 0, "\(seal.stderr)")
+            let verify = try Executable.run(["audit", "verify"], environment: ["DATABASE_URL": components.string!, "DATA_DIR": directory.path])
+            #expect(verify.status == 0 && verify.stdout.hasPrefix("audit trail intact"), "\(verify.stdout)\(verify.stderr)")
+            let printed = try Executable.run(["db", "app-role", role, "--print"])
+            #expect(printed.stdout.contains("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, audit_chain, audit_checkpoints FROM \"\(role)\";"))
+
+            try await store.sql.raw("DROP OWNED BY \(unsafeRaw: role)").run()
+            try await store.sql.raw("DROP ROLE \(unsafeRaw: role)").run()
+        }
     }
 }

@@ -38,6 +38,7 @@ import XinyongTestSupport
         ("GET", "/lists", open), ("GET", "/lists/{list}", open),
         ("GET", "/reports/public-key", open), ("GET", "/reports/issued/{number}", open), ("GET", "/reports/{code}", open),
         ("POST", "/reports/{code}", open), ("GET", "/verify", open), ("POST", "/verify", open), ("POST", "/api/v1/reports/verify", open),
+        ("GET", "/audit/checkpoints", open),
         ("GET", "/health", open), ("GET", "/metrics", admin), ("GET", "/openapi.json", open), ("GET", "/api/v1/ping", open),
         ("GET", "/api/v1/subjects/{code}", open),
         ("GET", "/monitoring", open), ("GET", "/monitoring/cities/{code}", open), ("GET", "/monitoring/bulletin.csv", open), ("GET", "/static/monitoring.css", open),
