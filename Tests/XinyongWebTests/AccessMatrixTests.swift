@@ -39,6 +39,15 @@ import XinyongTestSupport
         ("GET", "/reports/public-key", open), ("GET", "/reports/issued/{number}", open), ("GET", "/reports/{code}", open),
         ("POST", "/reports/{code}", open), ("GET", "/verify", open), ("POST", "/verify", open), ("POST", "/api/v1/reports/verify", open),
         ("GET", "/audit/checkpoints", open),
+        ("GET", "/records/{id}/objection", open), ("POST", "/records/{id}/objection", open), ("GET", "/records/{id}/repair", open),
+        ("POST", "/records/{id}/repair", open), ("GET", "/objections/{number}", open), ("POST", "/objections/{number}", open),
+        ("GET", "/repairs/{number}", open), ("POST", "/repairs/{number}", open),
+        ("GET", "/office/objections", office), ("GET", "/office/repairs", office),
+        ("POST", "/office/objections/{number}/accept", office), ("POST", "/office/objections/{number}/decision", office),
+        ("POST", "/office/repairs/{number}/forward", office), ("POST", "/office/repairs/{number}/decision", office),
+        ("GET", "/office/evidence/{owner}/{seq}", office),
+        ("GET", "/api/v1/objections", department), ("POST", "/api/v1/objections/{number}/decision", department),
+        ("GET", "/api/v1/repairs", department), ("POST", "/api/v1/repairs/{number}/decision", department),
         ("GET", "/health", open), ("GET", "/metrics", admin), ("GET", "/openapi.json", open), ("GET", "/api/v1/ping", open),
         ("GET", "/api/v1/subjects/{code}", open),
         ("GET", "/monitoring", open), ("GET", "/monitoring/cities/{code}", open), ("GET", "/monitoring/bulletin.csv", open), ("GET", "/static/monitoring.css", open),
@@ -158,6 +167,7 @@ struct MatrixFixtures {
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
             .replacingOccurrences(of: "{kind}", with: "penalties").replacingOccurrences(of: "{list}", with: "black")
             .replacingOccurrences(of: "{number}", with: number).replacingOccurrences(of: "{name}", with: victim)
+            .replacingOccurrences(of: "{owner}", with: "none").replacingOccurrences(of: "{seq}", with: "1")
     }
 
     static func make(_ platform: Platform, callers: Callers, client: some TestClientProtocol) async throws -> MatrixFixtures {
