@@ -975,6 +975,151 @@ def step_clerk_check(ctx):
     log("      feedback -> %r" % notice)
 
 
+# ---------------------------------------------------------------- due process
+
+REVIEWER = "demo-reviewer"
+
+
+def open_case_free_record(ctx, where, params=()):
+    """(record id, document number, subject code) of a public record matching `where`, with no objection or
+    repair application on it yet."""
+    today = beijing_today()
+    rows = db_rows(
+        ctx, "SELECT r.id, r.document_no, s.code FROM credit_records r JOIN subjects s ON s.id = r.subject_id "
+        "WHERE r.status = 'active' AND r.publicity_start <= ? AND r.publicity_end > ? AND s.code IS NOT NULL "
+        "AND s.code_check_failed = 0 AND s.kind <> 'natural_person' AND %s "
+        "AND NOT EXISTS (SELECT 1 FROM objections o WHERE o.record_id = r.id) "
+        "AND NOT EXISTS (SELECT 1 FROM repair_applications a WHERE a.record_id = r.id) ORDER BY r.id LIMIT 1" % where,
+        (today, today) + tuple(params))
+    assert rows, "the demo database holds no public record with %s and no case on it" % where
+    return rows[0]
+
+
+def evidence_file(ctx, name, content):
+    path = os.path.join(tempfile.gettempdir(), "xy-%d-%s" % (os.getpid(), name))
+    with open(path, "wb") as f:
+        f.write(content)
+    return path
+
+
+def fill_filer(driver, form):
+    fill(driver, form, {"filer_name": "郴州市浏览器测试有限公司", "filer_identifier": "91431000MA4L000001",
+                        "contact": "0735-2000000"})
+
+
+def office_case(ctx, path, number):
+    """The reviewer's office page, and the block of one case on it."""
+    d = ctx.driver
+    d.get(ctx.url(path + "?status="))
+    wait_for(d, "main h1")
+    blocks = d.find_elements(By.ID, "case-%s" % number)
+    assert blocks, "%s does not list %s" % (path, number)
+    return blocks[0]
+
+
+def step_objection(ctx):
+    """(u) the public files an objection with a PDF from a profile, follows it by number and code; a reviewer
+    accepts it and rejects it with reasons; the 异议处理中 flag comes and goes."""
+    d = ctx.driver
+    signed_out(ctx)
+    record_id, document_no, code = open_case_free_record(ctx, "r.record_type = 'admin_penalty' AND r.tier = 'general'")
+    d.get(ctx.url("/subjects/%s" % code))
+    links = d.find_elements(By.CSS_SELECTOR, "a[href='/records/%s/objection']" % record_id)
+    assert links, "the profile of %s offers no 异议申诉 button for %s" % (code, document_no)
+    click_and_wait(d, links[0])
+    form = wait_for(d, "#objection-form")
+    Select(form.find_element(By.NAME, "kind")).select_by_value("content")
+    fill(d, form, {"statement": "处罚金额与决定书记载不一致，请核实。"})
+    fill_filer(d, form)
+    form.find_element(By.NAME, "evidence").send_keys(evidence_file(ctx, "decision.pdf", b"%PDF-1.4\n% browser test\n"))
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    number = text_of(d, "#receipt-number")
+    follow_up = text_of(d, "#follow-up-code")
+    assert number.startswith("YY") and len(follow_up) == 12, "the receipt shows %r / %r" % (number, follow_up)
+    screenshot(ctx, "objection-receipt.png")
+    d.get(ctx.url("/subjects/%s" % code))
+    assert "异议处理中" in d.find_element(By.TAG_NAME, "main").text, "the profile shows no 异议处理中 after filing"
+    d.get(ctx.url("/objections/%s" % number))
+    assert text_of(d, "#case-status") == "已提交", "the status page says %r" % text_of(d, "#case-status")
+    form = wait_for(d, "form.record-form")
+    fill(d, form, {"code": "WRONGCODE123"})
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "查询码与编号不符" in d.page_source, "a forged follow-up code was not refused"
+    d.get(ctx.url("/objections/%s" % number))
+    form = wait_for(d, "form.record-form")
+    fill(d, form, {"code": follow_up})
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "decision.pdf" in d.page_source, "the follow-up code does not show the filing's details"
+
+    signed_in_as(ctx, REVIEWER)
+    block = office_case(ctx, "/office/objections", number)
+    click_and_wait(d, block.find_element(By.CSS_SELECTOR, "form[action$='/accept'] button"))
+    block = office_case(ctx, "/office/objections", number)
+    form = block.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
+    Select(form.find_element(By.NAME, "decision")).select_by_value("rejected")
+    fill(d, form, {"reasons": "经核实，与决定书记载一致"})
+    screenshot(ctx, "office-objections.png")
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    signed_out(ctx)
+    d.get(ctx.url("/objections/%s" % number))
+    assert text_of(d, "#case-status") == "异议不成立", "after the decision the status page says %r" % text_of(d, "#case-status")
+    d.get(ctx.url("/records/%s" % record_id))
+    assert "异议处理中" not in d.find_element(By.TAG_NAME, "main").text, "the flag stayed after the decision"
+    log("      %s on %s: filed, followed, accepted, rejected; flag gone" % (number, document_no))
+
+
+def step_repair(ctx):
+    """(v) repair refused before its date (the page names the date); after it, an application with the
+    commitment, forwarded and granted on the office page: the record leaves the profile, the black list
+    and a check."""
+    d = ctx.driver
+    signed_out(ctx)
+    today = beijing_today()
+    early = db_rows(ctx, "SELECT id, repair_eligible_from FROM credit_records WHERE record_type = 'admin_penalty' "
+                    "AND status = 'active' AND repair_eligible_from > ? AND publicity_start <= ? AND publicity_end > ? LIMIT 1",
+                    (today, today, today))
+    assert early, "the demo database holds no penalty before its repair date"
+    d.get(ctx.url("/records/%s/repair" % early[0][0]))
+    assert early[0][1] in d.find_element(By.TAG_NAME, "main").text, "the refusal does not name the date %s" % early[0][1]
+
+    record_id, document_no, code = open_case_free_record(
+        ctx, "r.record_type = 'serious_dishonesty' AND r.repair_eligible_from <= ?", (today,))
+    d.get(ctx.url("/subjects/%s" % code))
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "a[href='/records/%s/repair']" % record_id))
+    form = wait_for(d, "#repair-form")
+    fill(d, form, {"conduct": "已履行全部义务并完成整改。", "signer": "张三"})
+    fill_filer(d, form)
+    form.find_element(By.NAME, "agree").click()
+    form.find_element(By.NAME, "evidence").send_keys(evidence_file(ctx, "receipt.png", b"\x89PNG\r\n\x1a\n browser test"))
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    number = text_of(d, "#receipt-number")
+    assert number.startswith("XF"), "the repair receipt shows %r" % number
+
+    signed_in_as(ctx, REVIEWER)
+    block = office_case(ctx, "/office/repairs", number)
+    click_and_wait(d, block.find_element(By.CSS_SELECTOR, "form[action$='/forward'] button"))
+    block = office_case(ctx, "/office/repairs", number)
+    form = block.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
+    Select(form.find_element(By.NAME, "decision")).select_by_value("repaired")
+    fill(d, form, {"reasons": "失信行为已纠正，同意修复"})
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    signed_out(ctx)
+    d.get(ctx.url("/subjects/%s" % code))
+    assert document_no not in d.find_element(By.TAG_NAME, "main").text, "the repaired record is still on the profile"
+    status, _, body = fetch(ctx.url("/lists/black?q=%s" % urllib.parse.quote(code)))
+    assert document_no not in body.decode("utf-8", "replace"), "the repaired record still founds a black-list entry"
+    state = db_rows(ctx, "SELECT state, ended_reason FROM list_memberships WHERE record_id = ?", (record_id,))
+    assert state == [("ended", "repaired")], "the black-list membership of %s is %s" % (document_no, state)
+    signed_in_as(ctx, CLERK)
+    d.get(ctx.url("/checks"))
+    form = wait_for(d, "form[action='/checks']")
+    fill(d, form, {"code": code, "matter": "信用修复浏览器测试"})
+    Select(form.find_element(By.NAME, "scenario")).select_by_value(CHECK_SCENARIO)
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert document_no not in text_of(d, ".result"), "a check still applies the repaired record %s" % document_no
+    log("      %s on %s: repaired; gone from profile, black list and check" % (number, document_no))
+
+
 def step_clerk_logout(ctx):
     """(n) 退出 in the header ends the clerk's session: /submit sends the browser to /login again."""
     d = ctx.driver
@@ -1305,6 +1450,8 @@ STEPS = [
     ("q", "search pager: 上一页/下一页, page numbers, a page past the last", step_search_pager, ()),
     ("r", "double publicity: total, table, document-number filter", step_listing, ()),
     ("s", "public pages at desktop and phone sizes, no English sentences", step_pages, ()),
+    ("u", "objection: filed with a PDF, followed, accepted and rejected; the flag goes", step_objection, ()),
+    ("v", "repair: refused before its date; granted after it; gone from profile, list and check", step_repair, ()),
     # Last, so that the other steps give the background monitoring demo time to load.
     ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
 ]
