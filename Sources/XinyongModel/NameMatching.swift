@@ -12,6 +12,8 @@ public struct OrganisationName: Sendable, Equatable {
         case cooperative
         /// "公司" alone: an old or abbreviated name that does not say which form.
         case company
+        /// "集团" or "集团公司" alone: a group that does not say whether limited or joint stock.
+        case group
     }
 
     public let original: String
@@ -131,7 +133,8 @@ public struct OrganisationName: Sendable, Equatable {
     static let legalForms: [(String, LegalForm)] = [
         ("集团股份有限公司", .groupJointStock), ("集团有限责任公司", .groupLimited), ("集团有限公司", .groupLimited),
         ("股份有限公司", .jointStock), ("有限责任公司", .limited), ("有限公司", .limited),
-        ("农民专业合作社", .cooperative), ("专业合作社", .cooperative), ("合作社", .cooperative), ("公司", .company),
+        ("农民专业合作社", .cooperative), ("专业合作社", .cooperative), ("合作社", .cooperative), ("集团公司", .group),
+        ("公司", .company), ("集团", .group),
     ]
 
     /// A branch designation without its region suffix: 北湖区分公司 and 北湖分公司 are the same branch.
@@ -222,6 +225,8 @@ public enum NameMatcher {
                                                     q.legalFormText == c.legalFormText ? "组织形式相同" : "有限公司即有限责任公司")
         case (.company, .limited), (.limited, .company), (.company, .jointStock), (.jointStock, .company):
             (formPenalty, formVerdict, formNote) = (0.03, "missing", "“公司”未写明组织形式")
+        case (.group, .groupLimited), (.groupLimited, .group), (.group, .groupJointStock), (.groupJointStock, .group):
+            (formPenalty, formVerdict, formNote) = (0.03, "missing", "“集团”未写明组织形式")
         default: (formPenalty, formVerdict, formNote) = (0.3, "different", "组织形式不同")
         }
         if q.legalForm != nil || c.legalForm != nil {
@@ -280,9 +285,10 @@ public enum NameMatcher {
     }
 }
 
-/// Region names as they appear at the start of organisation names: full names anywhere in China, short
-/// forms (郴州, 北湖, 湖南) only for provinces and the home province's cities and counties, because a
-/// two-character short form elsewhere (永安, 兴隆) is more often a trade name than a place.
+/// Region names as they appear at the start of organisation names: full names anywhere in China; short
+/// forms (湖南, 韶关, 郴州, 北湖) for provinces, every prefecture-level city in the country (firms write
+/// 韶关天顺… for 韶关市天顺…), and the home province's counties. County short forms elsewhere stay off:
+/// a two-character county stem (永安, 兴隆) is more often a trade name than a place.
 public struct RegionNames: Sendable {
     private let byName: [String: Set<String>]
     private let shortNames: [String: Set<String>]
@@ -302,7 +308,7 @@ public struct RegionNames: Sendable {
                 stem = String(stem.dropLast(ethnic.count))
             }
             guard stem.count >= 2 else { continue }
-            if region.level == .province || region.code.hasPrefix(homeProvince) {
+            if region.level != .county || region.code.hasPrefix(homeProvince) {
                 short[stem, default: []].insert(region.code)
             }
         }

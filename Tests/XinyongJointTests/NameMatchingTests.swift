@@ -5,17 +5,20 @@ import XinyongModel
 @Suite struct NameMatchingTests {
     struct Pair { let a, b: String; let same: Bool; let category: String }
 
-    static func labelledPairs() throws -> [Pair] {
-        let url = try #require(Bundle.module.url(forResource: "name-pairs", withExtension: "tsv", subdirectory: "Resources"))
+    static func labelledPairs(_ file: String = "name-pairs") throws -> [Pair] {
+        let url = try #require(Bundle.module.url(forResource: file, withExtension: "tsv", subdirectory: "Resources"))
         return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
             let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             return Pair(a: c[0], b: c[1], same: c[2] == "same", category: c[3])
         }
     }
 
-    /// The labelled set (scripts/make-name-pairs.py): precision and recall of the decision the check takes.
-    @Test func precisionAndRecallOnTheLabelledSet() throws {
-        let pairs = try Self.labelledPairs()
+    /// Precision and recall of the decision the check takes, on the Chenzhou set the rules were tuned on
+    /// (scripts/make-name-pairs.py) and on a held-out set from every prefecture-level city in China
+    /// (scripts/make-national-name-pairs.py), generated separately with its own seed and vocabulary.
+    @Test(arguments: [("name-pairs", 0.95, 0.95), ("name-pairs-national", 0.98, 0.95)])
+    func precisionAndRecallOnTheLabelledSets(_ file: String, minimumPrecision: Double, minimumRecall: Double) throws {
+        let pairs = try Self.labelledPairs(file)
         #expect(pairs.count >= 300)
         var tp = 0, fp = 0, fn = 0, tn = 0
         var misses: [String] = []
@@ -29,11 +32,11 @@ import XinyongModel
             }
         }
         let precision = Double(tp) / Double(max(tp + fp, 1)), recall = Double(tp) / Double(max(tp + fn, 1))
-        print(String(format: "name matching on %d labelled pairs (%d same): precision %.3f, recall %.3f (tp %d, fp %d, fn %d, tn %d)",
-                     pairs.count, tp + fn, precision, recall, tp, fp, fn, tn))
-        for miss in misses { print("  " + miss) }
-        #expect(precision >= 0.95)
-        #expect(recall >= 0.95)
+        print(String(format: "name matching on %@ (%d pairs, %d same): precision %.3f, recall %.3f (tp %d, fp %d, fn %d, tn %d)",
+                     file, pairs.count, tp + fn, precision, recall, tp, fp, fn, tn))
+        for miss in misses.prefix(40) { print("  " + miss) }
+        #expect(precision >= minimumPrecision)
+        #expect(recall >= minimumRecall)
     }
 
     @Test func partsAreParsedAndExplained() {
