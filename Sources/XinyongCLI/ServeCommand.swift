@@ -64,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
                     try? await Task.sleep(for: .seconds(3600))
                 }
             }
+            // Corrections, withdrawals and repairs are pushed to the departments' webhooks; failures are tried
+            // again on the schedule, from the database, so a restart loses none.
+            Task.detached {
+                await WebhookDelivery(store: store).run { logger.error("webhook deliveries failed: \($0)") }
+            }
             print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
             try await app.runService()
         } catch {
