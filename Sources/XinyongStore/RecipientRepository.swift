@@ -48,8 +48,9 @@ struct M0010Recipients: AsyncMigration {
                 department_id TEXT PRIMARY KEY REFERENCES departments (id), url TEXT NOT NULL, secret TEXT NOT NULL,
                 set_by TEXT NOT NULL, set_at TEXT NOT NULL)
             """,
-            // Verifying a report looks up later changes of its records.
+            // Verifying a report looks up later changes of its records; the office lists the told changes newest first.
             "CREATE INDEX changes_record ON changes (record_id, seq)",
+            "CREATE INDEX changes_change ON changes (change, seq)",
         ]
         for statement in statements {
             try await sql.raw(SQLQueryString(statement)).run()
@@ -61,7 +62,7 @@ struct M0010Recipients: AsyncMigration {
         for table in ["department_webhooks", "record_deliveries", "feed_cursors", "record_recipients"] {
             try await sql.drop(table: table).run()
         }
-        try await sql.raw("DROP INDEX changes_record").run()
+        for index in ["changes_record", "changes_change"] { try await sql.raw("DROP INDEX \(unsafeRaw: index)").run() }
     }
 }
 

@@ -94,23 +94,23 @@ import XinyongTestSupport
     /// to `hook`, then A withdraws the record. Returns the recipient system's next cursor.
     func receiveThenWithdraw(_ s: Scenario, client: some TestClientProtocol, hook: String) async throws -> Int {
         try await client.execute(uri: "/api/v1/checks", method: .post, headers: auth(s.keyB),
-                                 body: ByteBuffer(string: #"{"code":"\#(s.code)","scenario":"bidding"}"#)) { response in
+                                 body: ByteBuffer(string: #"{"code":"\#(s.code)","scenario":"bidding"}"#)) { response throws in
             #expect(response.status == .ok)
             let memberships = try object(response.body)["memberships"] as? [[String: Any]] ?? []
             #expect(memberships.contains { $0["record_id"] as? String == s.record.id }, "the check cites the listed record")
         }
-        let cursor = try await client.execute(uri: "/api/v1/changes?since=0&limit=10000", method: .get, headers: auth(s.recipient)) { response in
+        let cursor = try await client.execute(uri: "/api/v1/changes?since=0&limit=10000", method: .get, headers: auth(s.recipient)) { response throws in
             let body = try object(response.body)
             #expect((body["changes"] as? [[String: Any]] ?? []).contains { $0["record_id"] as? String == s.record.id })
             return try #require(body["next_cursor"] as? Int)
         }
         try await client.execute(uri: "/api/v1/admin/departments/\(Self.b)/webhook", method: .put, headers: auth(s.admin),
-                                 body: ByteBuffer(string: #"{"url":"\#(hook)","secret":"\#(Self.secret)"}"#)) { response in
+                                 body: ByteBuffer(string: #"{"url":"\#(hook)","secret":"\#(Self.secret)"}"#)) { response throws in
             #expect(response.status == .ok)
             #expect(try object(response.body)["secret"] as? String == Self.secret)
         }
         try await client.execute(uri: "/api/v1/records/\(s.record.id)/withdraw", method: .post, headers: auth(s.keyA),
-                                 body: ByteBuffer(string: #"{"reason":"录入错误，予以撤销"}"#)) { response in
+                                 body: ByteBuffer(string: #"{"reason":"录入错误，予以撤销"}"#)) { response throws in
             #expect(response.status == .ok)
         }
         return cursor
@@ -118,14 +118,14 @@ import XinyongTestSupport
 
     /// The newest told change as the admin API reports it.
     func newestDelivery(_ s: Scenario, client: some TestClientProtocol) async throws -> [String: Any] {
-        try await client.execute(uri: "/api/v1/admin/deliveries", method: .get, headers: auth(s.admin)) { response in
+        try await client.execute(uri: "/api/v1/admin/deliveries", method: .get, headers: auth(s.admin)) { response throws in
             #expect(response.status == .ok)
             return try #require((try object(response.body)["changes"] as? [[String: Any]])?.first)
         }
     }
 
     func page(_ uri: String, _ s: Scenario, client: some TestClientProtocol) async throws -> String {
-        try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(s.admin)", .accept: "text/html"]) { response in
+        try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(s.admin)", .accept: "text/html"]) { response throws in
             #expect(response.status == .ok)
             return String(buffer: response.body)
         }
@@ -174,7 +174,7 @@ import XinyongTestSupport
                     #expect(html.contains(taxName) && html.contains("已送达（推送）") && html.contains("逢办必查") && html.contains("未送达"))
 
                     // The recipient system reads on, then asks past the withdrawal: now everyone has it.
-                    let next = try await client.execute(uri: "/api/v1/changes?since=\(cursor)", method: .get, headers: auth(s.recipient)) { response in
+                    let next = try await client.execute(uri: "/api/v1/changes?since=\(cursor)", method: .get, headers: auth(s.recipient)) { response throws in
                         let body = try object(response.body)
                         #expect((body["changes"] as? [[String: Any]] ?? []).contains { $0["change"] as? String == "withdrawn" })
                         return try #require(body["next_cursor"] as? Int)
@@ -187,7 +187,7 @@ import XinyongTestSupport
 
                     // A report issued before the withdrawal is still genuine, and says the record has since been withdrawn.
                     try await client.execute(uri: "/api/v1/reports/verify", method: .post, headers: [.contentType: "application/json"],
-                                             body: ByteBuffer(bytes: report.json)) { response in
+                                             body: ByteBuffer(bytes: report.json)) { response throws in
                         let body = try object(response.body)
                         #expect(body["verdict"] as? String == "genuine")
                         let later = body["changed_since_issue"] as? [[String: Any]] ?? []
@@ -196,7 +196,7 @@ import XinyongTestSupport
                         #expect((body["change_notice"] as? String)?.contains("1 条记录") == true)
                     }
                     try await client.execute(uri: "/verify", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .accept: "text/html"],
-                                             body: ByteBuffer(string: "number=\(report.report.number)")) { response in
+                                             body: ByteBuffer(string: "number=\(report.report.number)")) { response throws in
                         let html = String(buffer: response.body)
                         #expect(html.contains("changed-since-issue") && html.contains("撤销") && html.contains(s.record.documentNumber))
                     }
