@@ -95,7 +95,7 @@ import XinyongTestSupport
     func receiveThenWithdraw(_ s: Scenario, client: some TestClientProtocol, hook: String) async throws -> Int {
         try await client.execute(uri: "/api/v1/checks", method: .post, headers: auth(s.keyB),
                                  body: ByteBuffer(string: #"{"code":"\#(s.code)","scenario":"bidding"}"#)) { response throws in
-            #expect(response.status == .ok)
+            #expect(response.status == .created)
             let memberships = try object(response.body)["memberships"] as? [[String: Any]] ?? []
             #expect(memberships.contains { $0["record_id"] as? String == s.record.id }, "the check cites the listed record")
         }
