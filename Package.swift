@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Data exchange: departments' batches (API, CSV, CLI, form), validation, versions, change feed.
-        .target(name: "XinyongExchange", dependencies: ["XinyongModel", "XinyongStore"]),
+        .target(name: "XinyongExchange", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
         // City credit monitoring: indicator editions, the scoring engine, ranks, intervals, sensitivity. Pure.
         .target(name: "XinyongMonitoring", dependencies: ["XinyongModel"], resources: [.copy("Resources")]),
         // Monitoring use cases over the store: imports, demo data, cached monthly results.

@@ -69,6 +69,11 @@ struct ServeCommand: AsyncParsableCommand {
             // minutes; at shutdown it seals and signs once more.
             let trail = platform.auditTrail
             sealer = Task.detached { await trail.run(logger: logger) }
+            // Corrections, withdrawals and repairs are pushed to the departments' webhooks; failures are tried
+            // again on the schedule, from the database, so a restart loses none.
+            Task.detached {
+                await WebhookDelivery(store: store).run { logger.error("webhook deliveries failed: \($0)") }
+            }
             print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
             try await app.runService()
             sealer?.cancel()

@@ -6,6 +6,7 @@ import XinyongStore
 /// subject is not a natural person unless the type publishes natural persons, and the record's
 /// publicity has started. Who reads everything (admin and recipient keys) is the edge's `Caller.readsWholeFeed`.
 public struct ChangeFeedAccess: Sendable {
+    let store: Store
     let feed: ChangeFeed
     let publicTypes: [String]
     let naturalPersonTypes: [String]
@@ -17,6 +18,7 @@ public struct ChangeFeedAccess: Sendable {
     ///     such version says so: where versions disagree, the feed errs towards showing less.
     ///   - today: the day publicity is judged on (Asia/Shanghai).
     public init(store: Store, catalogs: some Collection<Catalog>, today: @escaping @Sendable () -> CivilDate = { .today() }) {
+        self.store = store
         feed = store.repositories.changes
         let (publicTypes, naturalPersonTypes) = Self.publicity(catalogs)
         self.publicTypes = publicTypes
@@ -42,5 +44,39 @@ public struct ChangeFeedAccess: Sendable {
         try await feed.since(cursor, limit: limit, visibility: department.map {
             ChangeFeed.Visibility(department: $0, publicTypes: publicTypes, naturalPersonTypes: naturalPersonTypes, today: today())
         })
+    }
+
+    /// Who reads the feed: a department (its part of the feed), a recipient key (all of it), or the office
+    /// (all of it, and it is nobody's recipient).
+    public enum Reader: Sendable, Equatable {
+        case department(String)
+        case recipientKey(String)
+        case office
+
+        /// Whom the records read become known to; nil for the office.
+        var recipient: Recipient? {
+            switch self {
+            case .department(let id): .department(id)
+            case .recipientKey(let id): Recipient(.key, id)
+            case .office: nil
+            }
+        }
+    }
+
+    /// A page of the feed for `reader`, as ``since(_:limit:visibleTo:)``, and what reading it means: every
+    /// record a `created`, `corrected` or `listed` entry of the page announces (other departments' records, for
+    /// a department) now counts the reader among its recipients, and the reader has acknowledged every change
+    /// up to `cursor`. Both are written in one transaction: one multi-row insert per 4,000 receipts and one upsert.
+    public func read(_ cursor: Int, limit: Int, by reader: Reader) async throws -> (changes: [Change], nextCursor: Int) {
+        let department: String? = if case .department(let id) = reader { id } else { nil }
+        let page = try await since(cursor, limit: limit, visibleTo: department)
+        guard let recipient = reader.recipient else { return page }
+        let receipts = page.changes.filter { RecipientRepository.receivingKinds.contains($0.change) && $0.department_id != department }
+            .map { Receipt(recipient, subjectID: $0.subject_id, recordID: $0.record_id, via: .feed, reference: String($0.seq)) }
+        try await store.transaction { repos in
+            try await repos.recipients.record(receipts)
+            try await repos.recipients.advanceCursor(of: recipient, acked: cursor, read: page.nextCursor)
+        }
+        return page
     }
 }

@@ -190,7 +190,8 @@ public final class JointService: Sendable {
             id: id, departmentID: department.id, regionCode: department.regionCode, askedBy: request.askedBy, scenario: scenario.code,
             matter: request.matter, queryKind: answer.query.kind, query: answer.query.value, subjectID: answer.match.subject?.id,
             matchMethod: answer.match.method, matchScore: answer.match.score, result: answer.result,
-            lists: Array(Set(answer.memberships.map(\.list))).sorted(), measures: lines, answer: text, askedAt: now))
+            lists: Array(Set(answer.memberships.map(\.list))).sorted(), measures: lines, answer: text, askedAt: now,
+            citedRecordIDs: answer.memberships.filter { $0.department.id != department.id }.map(\.recordId)))
         answer.encoded = text
         return answer
     }

@@ -46,9 +46,39 @@ extension PublicSite {
             case malformed(String)
         }
 
+        /// A record of the report that was corrected, withdrawn or repaired after the report was issued.
+        public struct LaterChange: Sendable, Equatable {
+            public let recordID, typeName, documentNumber: String
+            /// corrected, withdrawn or repaired.
+            public let change: Change.Kind
+            public let at: String
+        }
+
         public let outcome: Outcome
         public let issued: ReportRepository.Issued?
         public let report: CreditReport?
+        /// For a genuine report: what changed in its records since it was issued, oldest first.
+        public var laterChanges: [LaterChange] = []
+
+        init(outcome: Outcome, issued: ReportRepository.Issued?, report: CreditReport?) {
+            self.outcome = outcome
+            self.issued = issued
+            self.report = report
+        }
+    }
+
+    /// A genuine report with what has since happened to its records: a report stays true to its day, but whoever
+    /// relies on it must learn that a record was corrected, withdrawn or repaired since.
+    private func genuine(_ issued: ReportRepository.Issued, _ report: CreditReport?) async throws -> ReportCheck {
+        var check = ReportCheck(outcome: .genuine, issued: issued, report: report)
+        guard let report else { return check }
+        let records = Dictionary(report.profile.sections.flatMap(\.records).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let ids = Set(records.keys).union(report.profile.lists.map(\.basisRecord))
+        check.laterChanges = try await store.repositories.recipients.toldChanges(records: ids.sorted(), after: report.issuedAt).map { c in
+            ReportCheck.LaterChange(recordID: c.record_id, typeName: records[c.record_id]?.typeName ?? c.record_type,
+                                    documentNumber: records[c.record_id]?.documentNumber ?? "", change: c.change, at: c.at)
+        }
+        return check
     }
 
     public func checkReport(number: String) async throws -> ReportCheck {
@@ -56,8 +86,7 @@ extension PublicSite {
         guard let issued = try await store.repositories.reports.find(number: String(trimmed.prefix(40))) else {
             return ReportCheck(outcome: .unknownNumber, issued: nil, report: nil)
         }
-        let report = (try? SignedCreditReport.decode(Data(issued.document.utf8)))?.report
-        return ReportCheck(outcome: .genuine, issued: issued, report: report)
+        return try await genuine(issued, (try? SignedCreditReport.decode(Data(issued.document.utf8)))?.report)
     }
 
     /// Checks an uploaded report: the signature against the platform's key, then its number and digest
@@ -76,7 +105,7 @@ extension PublicSite {
             guard issued.digest == report.digest else {
                 return ReportCheck(outcome: .altered("the content differs from report \(report.number) as it was issued"), issued: issued, report: report)
             }
-            return ReportCheck(outcome: .genuine, issued: issued, report: report)
+            return try await genuine(issued, report)
         }
     }
 }

@@ -221,11 +221,18 @@ public struct Change: Codable, Sendable, Equatable {
 public struct ChangeFeed: Sendable {
     let db: any SQLDatabase
 
+    /// Announces `records`; a correction, withdrawal or repair is also planned for delivery to every recipient
+    /// the record has reached (`record_deliveries`), in the same transaction.
     public func append(_ records: [CreditRecord], kind: Change.Kind, batch: String?) async throws {
+        guard !records.isEmpty else { return }
+        let told = RecipientRepository.toldKinds.contains(kind)
+        var before = 0
+        if told { before = try await latest()?.seq ?? 0 }
         let now = Timestamp.now()
         try await db.insertRows(
             into: "changes", columns: ["record_id", "subject_id", "record_type", "department_id", "change", "version", "at", "batch_id"],
             rows: records.map { [$0.id, $0.subjectID, $0.recordType, $0.departmentID, kind.rawValue, $0.version, now, batch] })
+        if told { try await RecipientRepository(db: db).planDeliveries(after: before) }
     }
 
     /// Which changes a reader may see. The store applies it; which record types are public and which

@@ -471,10 +471,13 @@ public struct CheckEntry: Sendable, Codable, Equatable {
     /// The answer as the department received it (JSON).
     public var answer: String
     public var askedAt: String
+    /// Other departments' records whose list membership the answer cited: the asking department is now
+    /// one of their recipients.
+    public var citedRecordIDs: [String]
 
     public init(id: String, departmentID: String, regionCode: String, askedBy: String, scenario: String, matter: String?,
                 queryKind: String, query: String, subjectID: String?, matchMethod: String, matchScore: Double?, result: String,
-                lists: [String], measures: [MeasureLine], answer: String, askedAt: String) {
+                lists: [String], measures: [MeasureLine], answer: String, askedAt: String, citedRecordIDs: [String] = []) {
         self.id = id
         self.departmentID = departmentID
         self.regionCode = regionCode
@@ -491,6 +494,7 @@ public struct CheckEntry: Sendable, Codable, Equatable {
         self.measures = measures
         self.answer = answer
         self.askedAt = askedAt
+        self.citedRecordIDs = citedRecordIDs
     }
 }
 
@@ -563,6 +567,11 @@ public struct CheckRepository: Sendable {
                  jsonText(["department": e.departmentID, "subject": e.subjectID ?? "", "query_kind": e.queryKind,
                            "result": e.result, "lists": e.lists.joined(separator: ",")])]
             })
+        try await RecipientRepository(db: db).record(entries.flatMap { e in
+            e.citedRecordIDs.compactMap { record in
+                e.subjectID.map { Receipt(.department(e.departmentID), subjectID: $0, recordID: record, via: .check, reference: e.id) }
+            }
+        })
     }
 
     public func find(id: String) async throws -> StoredCheck? {

@@ -165,8 +165,9 @@ public struct Actor: Sendable {
 }
 
 extension SQLDatabase {
-    /// Multi-row INSERT in chunks that stay under both databases' limits on bound parameters.
-    func insertRows(into table: String, columns: [String], rows: [[any Encodable & Sendable]]) async throws {
+    /// Multi-row INSERT in chunks that stay under both databases' limits on bound parameters; with
+    /// `ignoringConflicts`, rows whose key already exists are skipped (ON CONFLICT DO NOTHING).
+    func insertRows(into table: String, columns: [String], rows: [[any Encodable & Sendable]], ignoringConflicts: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         let perChunk = max(1, 30_000 / columns.count)
         var start = 0
@@ -174,6 +175,7 @@ extension SQLDatabase {
             let end = min(start + perChunk, rows.count)
             let builder = insert(into: table).columns(columns)
             for row in rows[start..<end] { builder.values(row) }
+            if ignoringConflicts { builder.ignoringConflicts() }
             try await builder.run()
             start = end
         }

@@ -162,9 +162,15 @@ struct ExchangeRoutes {
             throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
         }
         let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
-        let page = try await feed.since(since, limit: limit,
-                                        visibleTo: context.caller.readsWholeFeed ? nil : (context.caller.departmentID ?? ""))
+        let page = try await feed.read(since, limit: limit, by: Self.feedReader(context.caller))
         return try JSONBody.response(ChangesBody(changes: page.changes, nextCursor: page.nextCursor))
+    }
+
+    /// Reading the feed makes a department or a recipient key a recipient of what it read; the office is none.
+    static func feedReader(_ caller: Caller) -> ChangeFeedAccess.Reader {
+        if case .key(let key) = caller, key.role == .recipient { return .recipientKey(key.id) }
+        if caller.readsWholeFeed { return .office }
+        return .department(caller.departmentID ?? "")
     }
 
     @Sendable func quality(_ request: Request, context: AppRequestContext) async throws -> Response {

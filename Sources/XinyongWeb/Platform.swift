@@ -138,6 +138,7 @@ func buildRouter(platform: Platform) -> Edge {
     MonitoringRoutes(platform: platform).register(on: edge)
     CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: edge)
     AuditRoutes(platform: platform).register(on: edge)
+    DeliveryRoutes(platform: platform).register(on: edge)
     if let catalog = platform.currentCatalog {
         DueProcessRoutes(platform: platform, service: DueProcess(store: platform.store, catalog: catalog)).register(on: edge)
     }

@@ -129,6 +129,14 @@ struct VerificationBody: Encodable {
     let issuedAt: String?
     let subject: String?
     let digest: String?
+    /// Records of a genuine report corrected, withdrawn or repaired after it was issued.
+    let changedSinceIssue: [LaterChange]
+    /// One sentence on them, nil when nothing changed.
+    let changeNotice: String?
+
+    struct LaterChange: Encodable {
+        let recordId, recordType, documentNumber, change, changeLabel, at: String
+    }
 
     init(_ check: PublicSite.ReportCheck) {
         let (verdict, detail) = VerificationBody.describe(check.outcome)
@@ -139,6 +147,12 @@ struct VerificationBody: Encodable {
         issuedAt = check.report?.issuedAt ?? check.issued?.issuedAt
         subject = check.report?.profile.subject.name
         digest = check.issued?.digest ?? check.report?.digest
+        changedSinceIssue = check.laterChanges.map {
+            LaterChange(recordId: $0.recordID, recordType: $0.typeName, documentNumber: $0.documentNumber, change: $0.change.rawValue,
+                        changeLabel: DeliveryRoutes.changeLabel($0.change.rawValue), at: $0.at)
+        }
+        changeNotice = check.laterChanges.isEmpty ? nil
+            : "本报告签发后，其中 \(Set(check.laterChanges.map(\.recordID)).count) 条记录已被更正、撤销或信用修复，报告所示内容已不是最新，请以信用主体的最新信息为准。"
     }
 
     static func describe(_ outcome: PublicSite.ReportCheck.Outcome) -> (String, String) {
@@ -181,6 +195,10 @@ struct VerifyView {
         let verdict: String
         let detail: String
         let number, issuedAt, subject, digest: String?
+        let changeNotice: String?
+        let laterChanges: [LaterChangeLine]
+
+        struct LaterChangeLine { let change, type, document, record, at: String }
 
         /// The verdict wholly in Chinese for the page: the model words its reasons in English for machines.
         static func pageDetail(_ outcome: PublicSite.ReportCheck.Outcome) -> String? {
@@ -211,6 +229,11 @@ struct VerifyView {
                 issuedAt = body.issuedAt.map { beijingTime($0) + "（北京时间）" }
                 subject = body.subject
                 digest = body.digest
+                changeNotice = body.changeNotice
+                laterChanges = body.changedSinceIssue.map {
+                    LaterChangeLine(change: $0.changeLabel, type: $0.recordType, document: $0.documentNumber, record: $0.recordId,
+                                    at: beijingTime($0.at))
+                }
             } else {
                 genuine = false
                 verdict = "missing"
@@ -219,6 +242,8 @@ struct VerifyView {
                 issuedAt = nil
                 subject = nil
                 digest = nil
+                changeNotice = nil
+                laterChanges = []
             }
         }
     }

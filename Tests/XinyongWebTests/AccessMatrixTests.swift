@@ -74,6 +74,9 @@ import XinyongTestSupport
         ("GET", "/office/users", admin), ("POST", "/office/users", admin), ("POST", "/office/users/{name}/disable", admin),
         ("POST", "/office/users/{name}/reset-password", admin),
         ("GET", "/office/audit", audit), ("GET", "/api/v1/admin/audit", audit),
+        ("GET", "/office/deliveries", office), ("GET", "/office/deliveries/{seq}", office), ("GET", "/api/v1/admin/deliveries", admin),
+        ("GET", "/api/v1/admin/webhooks", admin), ("PUT", "/api/v1/admin/departments/{id}/webhook", admin),
+        ("POST", "/api/v1/admin/departments/{id}/webhook/remove", admin),
         // The login form refuses a post without its own form token, whoever sends it: never 401.
         ("GET", "/login", open), ("GET", "/repair", open), ("GET", "/objections", open), ("POST", "/login", "F F F F F F F F F F"),
         ("GET", "/account", signedIn), ("GET", "/account/password", signedIn), ("POST", "/account/password", signedIn),
@@ -89,6 +92,7 @@ import XinyongTestSupport
         ("GET", "/api/v1/quality?region=431002", "U F F F . F F . . F"),
         ("GET", "/office/checks?region=431002", "U F F F . F F . . F"),
         ("GET", "/api/v1/admin/checks/report?region=431002", "U F F F . F F . . F"),
+        ("GET", "/office/deliveries?region=431002", "U F F F . F F . . F"),
         ("GET", "/api/v1/quality?region=\(Callers.otherCounty)", office),
     ]
 
@@ -162,7 +166,7 @@ struct MatrixFixtures {
     /// The path with its parameters filled in; `{id}` and `{code}` mean different things under different prefixes.
     func fill(_ path: String) -> String {
         let id = path.contains("/batches/") ? batch : path.contains("/checks/") ? check : path.contains("/records/") ? record
-            : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : ""
+            : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : ""
         let code = path.contains("/monitoring/") ? "431000" : self.code
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
             .replacingOccurrences(of: "{kind}", with: "penalties").replacingOccurrences(of: "{list}", with: "black")
