@@ -10,6 +10,9 @@ public struct CreditRecord: Sendable, Codable, Equatable {
         case repaired
         /// Withdrawn by the source department or after an upheld objection.
         case withdrawn
+        /// Would put its subject on a list whose type needs a notice first (告知): not public, on no list,
+        /// until the statement period ends or the statement is decided (`Notice`).
+        case pendingNotice = "pending_notice"
     }
 
     public var id: String

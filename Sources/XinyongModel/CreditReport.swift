@@ -157,16 +157,20 @@ public struct CreditReport: Codable, Sendable, Equatable {
     public var digest: String { SHA256.hash(data: canonicalJSON).hexEncoded }
 
     /// A new report number: issue date and 50 random bits in Crockford base-32, e.g. XY20261121-7K3M9Q2PXA.
-    public static func newNumber(on date: CivilDate) -> String {
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        var bits = UInt64.random(in: 0..<(1 << 50))
-        var suffix = ""
-        for _ in 0..<10 {
-            suffix.append(alphabet[Int(bits & 31)])
-            bits >>= 5
-        }
-        return "XY" + date.description.replacingOccurrences(of: "-", with: "") + "-" + suffix
+    public static func newNumber(on date: CivilDate) -> String { datedNumber(prefix: "XY", on: date) }
+}
+
+/// A document number: prefix, date and 50 random bits in Crockford base-32 (unguessable, so a number
+/// alone reveals nothing about how many documents exist).
+func datedNumber(prefix: String, on date: CivilDate) -> String {
+    let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    var bits = UInt64.random(in: 0..<(1 << 50))
+    var suffix = ""
+    for _ in 0..<10 {
+        suffix.append(alphabet[Int(bits & 31)])
+        bits >>= 5
     }
+    return prefix + date.description.replacingOccurrences(of: "-", with: "") + "-" + suffix
 }
 
 /// A report with its Ed25519 signature over `CreditReport.canonicalJSON`: the JSON form people download.

@@ -132,6 +132,7 @@ func buildRouter(platform: Platform) -> Edge {
     MonitoringRoutes(platform: platform).register(on: edge)
     CheckRoutes(platform: platform, service: JointService(store: platform.store, personKey: platform.personKey)).register(on: edge)
     AuditRoutes(platform: platform).register(on: edge)
+    NoticeRoutes(platform: platform).register(on: edge)
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
         ExchangeRoutes(platform: platform, importer: importer).register(on: edge)
