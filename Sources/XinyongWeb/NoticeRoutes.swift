@@ -64,7 +64,7 @@ struct NoticeRoutes {
     @Sendable func departmentPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let notices = try await platform.store.repositories.notices.search(
             .init(departmentID: try department(asked: PublicQuery(request: request).text("department"), context: context)))
-        let lines = try await lines(notices, href: "/notices/")
+        let lines = try await self.lines(notices, href: "/notices/")
         return try platform.html("notices", ListView(
             title: "列入前告知书 · 信用郴州", heading: "列入前告知书",
             sections: [.init(heading: "本部门的告知书", none: "本部门没有告知书。", lines: lines)]), context: context)

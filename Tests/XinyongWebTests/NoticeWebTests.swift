@@ -16,11 +16,11 @@ import XinyongStore
         let tax = try await platform.keys.issue(.department, department: "431000-tax", name: "tax \(UUID())", by: actor).secret
         let other = try await platform.keys.issue(.department, department: "431000-development_reform", name: "ndrc \(UUID())", by: actor).secret
         let admin = try await platform.keys.issue(.admin, name: "office \(UUID())", by: actor).secret
-        func headers(_ key: String, accept: String = "application/json") -> HTTPFields {
+        @Sendable func headers(_ key: String, accept: String = "application/json") -> HTTPFields {
             [.authorization: "Bearer \(key)", .contentType: "application/json", .accept: accept]
         }
         let code = SocialCreditCode.completing("91431002MA4N" + String(format: "%04d", Int.random(in: 0...9999)))!.value
-        let row: [String: Any] = [
+        let row: [String: String] = [
             "subject_name": "郴州市告知测试商贸有限公司", "subject_code": code, "document_no": "郴税稽罚〔2025〕N\(UUID().uuidString.prefix(6))号",
             "list_name": "重大税收违法失信主体", "reason": "虚开增值税专用发票", "legal_basis": "《重大税收违法失信主体信息公布管理办法》第六条",
             "decision_date": CivilDate.today().adding(days: -3).description, "authority": "国家税务总局郴州市税务局",
