@@ -61,6 +61,18 @@ import XinyongStore
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("/office/notices/\(notice.id)"))
             }
+            // The form says a notice was issued and links it for printing.
+            var form = row.merging(["record_type": "serious_dishonesty", "department": "431000-tax",
+                                    "document_no": "郴税稽罚〔2025〕F\(UUID().uuidString.prefix(6))号"]) { _, new in new }
+            form["subject_code"] = SocialCreditCode.completing("91431002MA4P" + String(format: "%04d", Int.random(in: 0...9999)))!.value
+            let encoded = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
+            var formHeaders = headers(admin, accept: "text/html")
+            formHeaders[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/submit", method: .post, headers: formHeaders, body: ByteBuffer(string: encoded)) { response in
+                #expect(response.status == .created)
+                let html = String(buffer: response.body)
+                #expect(html.contains("已生成告知书 <a href=\"/notices/GZ"), "\(html.prefix(3000))")
+            }
             try await client.execute(uri: "/api/v1/checks", method: .post, headers: headers(tax),
                                      body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["code": code, "scenario": "tax_services"]))) { response in
                 let answer = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
