@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongJointTests",
-            dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDemo", "XinyongTestSupport"],
+            dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"],
             resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,7 +10,7 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check a subject before handling a matter: lists, measures and incentives for a department and scenario.",
-        discussion: "Exit status 0 with an answer (hit, clear, candidates or no_match), 1 for a refused request, 3 when the data could not be consulted (never a clean result).")
+        discussion: "Exit status 0 with an answer (hit, clear, pending_notice, candidates or no_match), 1 for a refused request, 3 when the data could not be consulted (never a clean result).")
 
     @OptionGroup var options: CommonOptions
 
@@ -74,6 +74,9 @@ struct CheckCommand: AsyncParsableCommand {
         }
         for m in a.memberships {
             lines.append("  \(m.listName) [\(m.list)] \(m.recordTypeName) \(m.documentNumber), \(m.department.name), \(m.start) – \(m.end) (exclusive)")
+        }
+        for n in a.pendingNotice {
+            lines.append("  PENDING NOTICE \(n.listName) [\(n.list)] \(n.recordTypeName), record \(n.recordId), notice \(n.noticeId) (\(n.state)), statement period until \(n.graceUntil): not listed, no measures")
         }
         for m in a.measures {
             lines.append("  \(m.mandatory ? "MUST" : "MAY ") \(m.title) — \(m.memorandum.documentNumber) [\(m.id)]")

@@ -73,7 +73,7 @@ struct BatchText {
     var text: String {
         var lines = [
             "batch \(summary.id): \(summary.status) (\(summary.mode)\(summary.encoding.map { ", \($0)" } ?? ""))",
-            "  rows \(summary.rows_total): created \(summary.created), corrected \(summary.corrected), unchanged \(summary.unchanged), rejected \(summary.rejected), with warnings \(summary.warned)",
+            "  rows \(summary.rows_total): created \(summary.created), corrected \(summary.corrected), unchanged \(summary.unchanged), rejected \(summary.rejected), with warnings \(summary.warned)" + (summary.notices > 0 ? ", notices before listing issued \(summary.notices) (listed when their statement period ends)" : ""),
         ]
         for issue in issues.prefix(200) {
             let place = issue.row_number == 0 ? "file" : "row \(issue.row_number)"

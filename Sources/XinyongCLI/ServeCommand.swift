@@ -58,10 +58,12 @@ struct ServeCommand: AsyncParsableCommand {
                 } catch { logger.error("monitoring results: \(error)") }
             }
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
-            // Records whose publicity ended are announced on the change feed at start and every hour after.
+            // Records whose publicity ended are announced on the change feed at start and every hour after; records
+            // whose notice's statement period ended are listed on the same round.
             Task.detached {
                 while !Task.isCancelled {
                     do { try await RecordLifecycle.announceExpiries(store: store) } catch { logger.error("expiry announcements failed: \(error)") }
+                    do { try await RecordLifecycle.listAfterNotice(store: store) } catch { logger.error("listing after notices failed: \(error)") }
                     try? await Task.sleep(for: .seconds(3600))
                 }
             }

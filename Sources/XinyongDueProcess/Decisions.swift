@@ -77,10 +77,17 @@ extension DueProcess {
                 throw Refusal(code: "already-decided", field: "number", detail: "objection \(number) was already decided (\(found.objection.status.rawValue))",
                               chinese: "该异议已办结（\(found.objection.status.label)）。")
             }
+            let statement = found.objection.kind == .statement
+            if statement, decision == .upheldCorrected {
+                throw Refusal(code: "statement-upheld-withdraws", field: "decision",
+                              detail: "an upheld statement withdraws the record (upheld_withdrawn); a corrected record needs a new notice",
+                              chinese: "陈述申辩成立的，应撤销该信息（选择“异议成立，撤销该信息”）；更正后如需列入，请重新报送并告知。")
+            }
             var outcome: String?
             switch decision {
             case .upheldWithdrawn:
                 guard let record = try await repos.records.find(id: found.objection.recordID), record.status != .withdrawn else { break }
+                // Withdrawing also closes a pending notice, so an upheld statement keeps the subject off the list.
                 _ = try await RecordLifecycle.withdraw(record, reason: "objection \(number) upheld: \(reasons)", repos: repos, by: decider.actor)
                 outcome = "withdrawn"
             case .upheldCorrected:
@@ -92,7 +99,10 @@ extension DueProcess {
                 }
                 outcome = "corrected"
             case .rejected, .unverifiable:
-                break
+                // A statement not upheld: the listing starts today (withdrawing the record above closes its notice).
+                if statement {
+                    try await repos.notices.statementDecided(recordID: found.objection.recordID, upheld: false, by: decider.actor, today: today)
+                }
             }
             try await repos.objections.decide(found.objection.id, subjectID: found.objection.subjectID, status: decision.status,
                                               reasons: reasons, outcome: outcome, by: decider.actor)

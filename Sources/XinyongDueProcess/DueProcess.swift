@@ -97,8 +97,16 @@ public struct DueProcess: Sendable {
                 objection: objection, filer: filing.filer, departmentID: record.departmentID, regionCode: record.regionCode,
                 recordVersion: record.version, repairID: filing.repairNumber, filedAt: Timestamp.now(),
                 followUpHash: ReceiptNumber.hash(followUpCode: code))
-            try await repos.objections.insert([filed], by: Actor("public", reason: "objection filed by \(filing.filer.name)"))
+            let actor = Actor("public", reason: "objection filed by \(filing.filer.name)")
+            try await repos.objections.insert([filed], by: actor)
             try await repos.evidence.insert(filing.evidence, subjectID: record.subjectID, owner: number)
+            // A statement holds the listing until it is decided; after the statement period it is too late.
+            if filing.kind == .statement,
+                try await repos.notices.statementFiled(recordID: record.id, objectionID: number, by: actor, today: today) == nil {
+                throw Refusal(code: "statement-period-over", field: "kind",
+                              detail: "the statement period of this record's notice has ended, or its notice is already settled",
+                              chinese: "该条信息的陈述申辩期已过或告知已办结，不能再提出陈述申辩。")
+            }
             return Receipt(number: number, followUpCode: code, dueOn: objection.dueOn)
         }
     }

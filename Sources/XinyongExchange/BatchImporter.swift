@@ -96,6 +96,8 @@ public struct BatchImporter: Sendable {
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> BatchSummary {
         let validator = try await validator(for: request, today: today)
+        // The consequences a notice before listing names are the measures in force; read once per batch.
+        let measures = validator.type.needsNoticeBeforeListing ? try await store.repositories.measures.current(on: today) : nil
         let batchID = UUID().uuidString.lowercased()
         var summary = BatchSummary(
             id: batchID, departmentID: request.departmentID, recordType: request.recordType, mode: request.mode.rawValue,
@@ -105,7 +107,8 @@ public struct BatchImporter: Sendable {
         let outcome: Outcome
         do {
             outcome = try await store.transaction { repos in
-                var work = ChunkWriter(validator: validator, repos: repos, batchID: batchID, actor: actor, mode: request.mode)
+                var work = ChunkWriter(validator: validator, repos: repos, batchID: batchID, actor: actor, mode: request.mode,
+                                       measures: measures)
                 while let chunk = try await source.next() {
                     try await work.add(chunk)
                     progress(work.outcome.rows, work.outcome.rejected)
@@ -132,6 +135,7 @@ public struct BatchImporter: Sendable {
             summary.created = outcome.created
             summary.corrected = outcome.corrected
             summary.unchanged = outcome.unchanged
+            summary.notices = outcome.notices
             summary.status = outcome.rejected == 0 ? "accepted" : "partially_accepted"
         }
         summary.finished_at = Timestamp.now()
@@ -145,7 +149,7 @@ public struct BatchImporter: Sendable {
 /// Counts and issues of a batch in progress.
 struct Outcome: Sendable {
     var mode: BatchRequest.Mode
-    var rows = 0, created = 0, corrected = 0, unchanged = 0, rejected = 0, warned = 0
+    var rows = 0, created = 0, corrected = 0, unchanged = 0, rejected = 0, warned = 0, notices = 0
     var issues: [BatchIssue] = []
     var fileFailed = false
 
@@ -161,16 +165,19 @@ struct ChunkWriter {
     let repos: Repositories
     let batchID: String
     let actor: Actor
+    /// The measures in force, when the type's records wait for a notice before listing.
+    let measures: MeasureCatalog?
     var outcome: Outcome
     private var pending: [InputRow] = []
     /// Document numbers seen in this batch (per chunk; earlier chunks are found through batch_id).
     private var seenInChunk: [String: Int] = [:]
 
-    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode) {
+    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode, measures: MeasureCatalog?) {
         self.validator = validator
         self.repos = repos
         self.batchID = batchID
         self.actor = actor
+        self.measures = measures
         outcome = Outcome(mode: mode)
     }
 
@@ -212,7 +219,10 @@ struct ChunkWriter {
         valid = try await checkAgainstSubjects(valid)
         let existing = try await repos.records.byDocumentNumbers(
             department: validator.department.id, type: validator.type.code, valid.map(\.record.documentNumber))
+        let notices = validator.type.needsNoticeBeforeListing
+            ? try await repos.notices.forRecords(existing.values.map(\.record.id)) : [:]
         var newRecords: [CreditRecord] = [], corrections: [(old: CreditRecord, new: CreditRecord)] = []
+        var issued: [Notice] = []
         for var v in valid {
             if !v.warnings.isEmpty {
                 outcome.warned += 1
@@ -220,6 +230,11 @@ struct ChunkWriter {
             }
             guard let old = existing[v.record.documentNumber] else {
                 v.record.id = UUID().uuidString.lowercased()
+                if let notice = Notice.issue(id: Notice.newNumber(on: validator.today), for: v.record,
+                                             context: noticeContext(subjectName: v.subject.name), on: validator.today) {
+                    issued.append(notice)
+                    v.record = v.record.awaitingNotice
+                }
                 newRecords.append(v.record)
                 continue
             }
@@ -239,11 +254,26 @@ struct ChunkWriter {
                 continue
             }
             v.record.version = old.record.version + 1
-            corrections.append((old.record, v.record))
+            corrections.append((old.record, Self.keepingListingStart(v.record, notice: notices[old.record.id])))
         }
         // Once an all-or-nothing batch has a rejected row nothing more is written; the rest is only checked.
         guard !(outcome.mode == .allOrNothing && outcome.rejected > 0) else { return }
         try await store(newRecords: newRecords, corrections: corrections, subjects: valid.map(\.subject))
+        try await repos.notices.insert(issued, by: actor, batch: batchID)
+        outcome.notices += issued.count
+    }
+
+    private func noticeContext(subjectName: String) -> Notice.Context {
+        Notice.Context(type: validator.type, subjectName: subjectName, department: validator.department, measures: measures,
+                       statementWorkingDays: validator.catalog.deadlines.noticeStatementWorkingDays, calendar: validator.calendar)
+    }
+
+    /// A correction keeps what the notice decided: a record still waiting stays unpublished and off the list,
+    /// and a listed one keeps the day its listing started.
+    static func keepingListingStart(_ corrected: CreditRecord, notice: Notice?) -> CreditRecord {
+        if corrected.status == .pendingNotice { return corrected.awaitingNotice }
+        guard corrected.status == .active, let listedOn = notice?.listedOn else { return corrected }
+        return corrected.listed(on: listedOn)
     }
 
     /// Creates subjects the platform did not know; rejects rows decided before their subject existed.

@@ -58,4 +58,19 @@ public enum RecordLifecycle {
             if count < 5_000 { return total }
         }
     }
+
+    /// Starts the listing of every record whose notice's statement period ended before `date` without a
+    /// statement (membership from `date`, `listed` on the feed, audited), in transactions of 200. Returns how
+    /// many notices it settled. Idempotent: a listed notice is not listed again.
+    @discardableResult
+    public static func listAfterNotice(store: Store, on date: CivilDate = .today()) async throws -> Int {
+        var total = 0
+        while true {
+            let count = try await store.transaction { repos in
+                try await repos.notices.activateDue(on: date, limit: 200, by: .system("statement period of the notice ended on \(date.adding(days: -1)) or before"))
+            }
+            total += count
+            if count < 200 { return total }
+        }
+    }
 }

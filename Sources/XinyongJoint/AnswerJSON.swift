@@ -138,6 +138,19 @@ extension CheckAnswer {
                     w.string("end", m.end)
                 }
             }
+            w.array("pending_notice", pendingNotice) { w, n in
+                w.object { w in
+                    w.string("list", n.list)
+                    w.string("list_name", n.listName)
+                    w.string("record_id", n.recordId)
+                    w.string("record_type", n.recordType)
+                    w.string("record_type_name", n.recordTypeName)
+                    w.string("notice_id", n.noticeId)
+                    w.string("state", n.state)
+                    w.string("issued_on", n.issuedOn)
+                    w.string("grace_until", n.graceUntil)
+                }
+            }
             w.array("measures", measures, Self.write)
             w.array("incentives", incentives, Self.write)
             w.object("freshness") { w in

@@ -102,7 +102,7 @@ public final class JointService: Sendable {
             checkId: id, checkedAt: now,
             department: .init(id: department.id, name: department.name, category: department.category),
             scenario: .init(code: scenario.code, name: scenario.name), query: .init(kind: "", value: ""), result: "no_match",
-            match: .init(method: "none"), memberships: [], measures: [], incentives: [],
+            match: .init(method: "none"), memberships: [], pendingNotice: [], measures: [], incentives: [],
             freshness: .init(asOf: now, subjectRecordsUpdatedAt: nil, latestChangeAt: nil, latestChangeSeq: nil),
             feedback: "/api/v1/checks/\(id)/feedback")
 
@@ -177,7 +177,14 @@ public final class JointService: Sendable {
                 lines.append(.init(measureID: a.measure.id, memorandumID: a.memorandum.id, kind: a.measure.kind.rawValue,
                                    mandatory: a.measure.mandatory))
             }
-            answer.result = active.isEmpty ? "clear" : "hit"
+            // A record still in its notice period puts nobody on a list: it carries no measures, but the department
+            // learns that a listing may follow.
+            answer.pendingNotice = try await store.repositories.notices.open(subjectID: s.id).map { n in
+                .init(list: n.list.rawValue, listName: n.list.name, recordId: n.recordID, recordType: n.recordType,
+                      recordTypeName: typeNames[n.recordType] ?? n.recordType, noticeId: n.id, state: n.state.rawValue,
+                      issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)
+            }
+            answer.result = !active.isEmpty ? "hit" : answer.pendingNotice.isEmpty ? "clear" : "pending_notice"
         } else {
             answer.result = answer.match.candidates.isEmpty ? "no_match" : "candidates"
             // Even without a subject the department learns how current the data it was compared with is.
@@ -337,6 +344,13 @@ public struct CheckAnswer: Sendable, Codable {
         /// An objection to the basis record is being handled (异议处理中): the department should know before acting.
         public let underObjection: Bool
     }
+    /// A record that will put the subject on a list unless its notice's statement is upheld: not a membership.
+    public struct PendingNoticeBody: Sendable, Codable {
+        public let list, listName, recordId, recordType, recordTypeName, noticeId: String
+        /// pending (statement period running) or statement_filed (the listing waits for its decision).
+        public let state: String
+        public let issuedOn, graceUntil: String
+    }
     public struct MemorandumBody: Sendable, Codable { public let id, title, documentNumber: String }
     public struct MeasureBody: Sendable, Codable {
         public let id, kind, title: String
@@ -357,10 +371,12 @@ public struct CheckAnswer: Sendable, Codable {
     public var department: DepartmentBody
     public var scenario: ScenarioBody
     public var query: Query
-    /// hit, clear, candidates, no_match.
+    /// hit, clear, pending_notice (on no list, but a notice before listing is open), candidates, no_match.
     public var result: String
     public var match: Match
     public var memberships: [MembershipBody]
+    /// Notices before listing still open for the subject; they bring no measures.
+    public var pendingNotice: [PendingNoticeBody]
     /// Punishment measures: mandatory ones must be applied, the others may be.
     public var measures: [MeasureBody]
     /// 信易+ incentives the department may grant.
@@ -371,7 +387,7 @@ public struct CheckAnswer: Sendable, Codable {
     public var encoded: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case checkId, checkedAt, department, scenario, query, result, match, memberships, measures, incentives, freshness, feedback
+        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, freshness, feedback
     }
 
     public static let encoder: JSONEncoder = {
@@ -386,6 +402,26 @@ public struct CheckAnswer: Sendable, Codable {
         d.keyDecodingStrategy = .convertFromSnakeCase
         return d
     }()
+}
+
+extension CheckAnswer {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        checkId = try c.decode(String.self, forKey: .checkId)
+        checkedAt = try c.decode(String.self, forKey: .checkedAt)
+        department = try c.decode(DepartmentBody.self, forKey: .department)
+        scenario = try c.decode(ScenarioBody.self, forKey: .scenario)
+        query = try c.decode(Query.self, forKey: .query)
+        result = try c.decode(String.self, forKey: .result)
+        match = try c.decode(Match.self, forKey: .match)
+        memberships = try c.decode([MembershipBody].self, forKey: .memberships)
+        // Answers stored before notices existed have none.
+        pendingNotice = try c.decodeIfPresent([PendingNoticeBody].self, forKey: .pendingNotice) ?? []
+        measures = try c.decode([MeasureBody].self, forKey: .measures)
+        incentives = try c.decode([MeasureBody].self, forKey: .incentives)
+        freshness = try c.decode(Freshness.self, forKey: .freshness)
+        feedback = try c.decode(String.self, forKey: .feedback)
+    }
 }
 
 func randomHex(_ bytes: Int) -> String {

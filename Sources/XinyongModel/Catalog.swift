@@ -40,6 +40,25 @@ public struct Catalog: Sendable, Codable, Equatable {
         public var repairAnswerWorkingDays: Int
         public var repairDecisionWorkingDays: Int
         public var objectionDays: Int
+        /// Working days a subject has to make a statement after a notice before listing (告知); the listing
+        /// waits for them. Versions stored before this existed read as the default, 5.
+        public var noticeStatementWorkingDays: Int
+
+        public static let defaultNoticeStatementWorkingDays = 5
+
+        enum CodingKeys: String, CodingKey {
+            case submitWithinWorkingDays, repairAnswerWorkingDays, repairDecisionWorkingDays, objectionDays, noticeStatementWorkingDays
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            submitWithinWorkingDays = try c.decode(Int.self, forKey: .submitWithinWorkingDays)
+            repairAnswerWorkingDays = try c.decode(Int.self, forKey: .repairAnswerWorkingDays)
+            repairDecisionWorkingDays = try c.decode(Int.self, forKey: .repairDecisionWorkingDays)
+            objectionDays = try c.decode(Int.self, forKey: .objectionDays)
+            noticeStatementWorkingDays = try c.decodeIfPresent(Int.self, forKey: .noticeStatementWorkingDays)
+                ?? Self.defaultNoticeStatementWorkingDays
+        }
     }
 
     enum CodingKeys: String, CodingKey { case version, effectiveFrom, note, tierPeriods, deadlines, recordTypes }
@@ -141,10 +160,15 @@ public struct RecordType: Sendable, Codable, Equatable {
     public var allowedTiers: [Tier]?
     public var period: PeriodRule
     public var fields: [FieldSpec]
+    /// A record of this type puts its subject on a list only after a notice and the subject's chance to make
+    /// a statement (告知). Absent (older versions) means no notice: the court's own list, for one, is
+    /// notified by the court.
+    public var noticeBeforeListing: Bool?
 
     public enum Publicity: String, Sendable, Codable { case `public`, restricted }
 
     public var isTiered: Bool { tiered ?? false }
+    public var needsNoticeBeforeListing: Bool { noticeBeforeListing ?? false }
     public var permittedTiers: [Tier] { allowedTiers ?? (isTiered ? Tier.allCases : []) }
     public func field(_ code: String) -> FieldSpec? { fields.first { $0.code == code } }
 }

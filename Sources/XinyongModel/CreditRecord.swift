@@ -10,7 +10,8 @@ public struct CreditRecord: Sendable, Codable, Equatable {
         case repaired
         /// Withdrawn by the source department or after an upheld objection.
         case withdrawn
-        /// Held back by a notice before listing (告知) until its grace period ends or the statement is decided.
+        /// Would put its subject on a list whose type needs a notice first (告知): not public, on no list,
+        /// until the statement period ends or the statement is decided (`Notice`).
         case pendingNotice = "pending_notice"
     }
 

@@ -76,6 +76,8 @@ public struct BatchSummary: Codable, Sendable, Equatable {
     public var unchanged: Int
     public var rejected: Int
     public var warned: Int
+    /// Notices before listing issued for new records of the batch (their records wait, `pending_notice`).
+    public var notices: Int
     public var submitted_by: String
     public var submitted_at: String
     public var finished_at: String
@@ -97,6 +99,7 @@ public struct BatchSummary: Codable, Sendable, Equatable {
         unchanged = 0
         rejected = 0
         warned = 0
+        notices = 0
         submitted_by = submittedBy
         submitted_at = submittedAt
         finished_at = submittedAt
@@ -126,14 +129,14 @@ public struct BatchRepository: Sendable {
     let db: any SQLDatabase
     private static let columns = [
         "id", "department_id", "record_type", "mode", "source", "encoding", "idempotency_key", "request_hash", "status",
-        "rows_total", "created", "corrected", "unchanged", "rejected", "warned", "submitted_by", "submitted_at", "finished_at",
+        "rows_total", "created", "corrected", "unchanged", "rejected", "warned", "notices", "submitted_by", "submitted_at", "finished_at",
     ]
     private static let select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM batches")
 
     public func insert(_ b: BatchSummary, issues: [BatchIssue], by actor: Actor) async throws {
         try await db.insert(into: "batches").columns(Self.columns).values([
             b.id, b.department_id, b.record_type, b.mode, b.source, b.encoding, b.idempotency_key, b.request_hash,
-            b.status, b.rows_total, b.created, b.corrected, b.unchanged, b.rejected, b.warned, b.submitted_by,
+            b.status, b.rows_total, b.created, b.corrected, b.unchanged, b.rejected, b.warned, b.notices, b.submitted_by,
             b.submitted_at, b.finished_at,
         ] as [any Encodable & Sendable]).run()
         try await db.insertRows(
@@ -141,7 +144,7 @@ public struct BatchRepository: Sendable {
             rows: issues.map { [b.id, $0.row_number, $0.severity.rawValue, $0.field, $0.value, $0.reason] })
         try await AuditLog(db: db).append(actor, action: "submit", entity: "batches", entityID: b.id, detail: [
             "status": b.status, "rows": "\(b.rows_total)", "created": "\(b.created)", "corrected": "\(b.corrected)",
-            "rejected": "\(b.rejected)",
+            "rejected": "\(b.rejected)", "notices": "\(b.notices)",
         ])
     }
 

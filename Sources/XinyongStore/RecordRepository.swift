@@ -63,6 +63,7 @@ public struct RecordRepository: Sendable {
             .where("subject_id", .equal, record.subjectID).where("id", .equal, id).run()
         try await AuditLog(db: db).append(actor, action: "withdraw", entity: "credit_records", entityID: id)
         try await ListRepository(db: db).sync([record], by: actor, batch: nil)
+        try await NoticeRepository(db: db).recordWithdrawn(id, on: .today(), by: actor)
         return record
     }
 
@@ -73,6 +74,15 @@ public struct RecordRepository: Sendable {
             .where("subject_id", .equal, record.subjectID).where("id", .equal, record.id).run()
         try await AuditLog(db: db).append(actor, action: "repair", entity: "credit_records", entityID: record.id,
                                           subjectID: record.subjectID)
+    }
+
+    /// Makes a record that waited for its notice active and public (`CreditRecord.listed(on:)`), and starts
+    /// its list membership on `today`: `listed` on the change feed and in the audit trail.
+    func activate(_ r: CreditRecord, by actor: Actor, today: CivilDate) async throws {
+        try await db.update("credit_records").set("status", to: r.status.rawValue)
+            .set("publicity_start", to: r.schedule.start?.description).set("updated_at", to: Timestamp.now())
+            .where("subject_id", .equal, r.subjectID).where("id", .equal, r.id).run()
+        try await ListRepository(db: db).sync([r], by: actor, batch: nil, today: today)
     }
 
     /// Active records whose publicity has ended on or before `date` and whose end was not yet announced.

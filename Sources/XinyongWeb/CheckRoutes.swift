@@ -208,6 +208,8 @@ struct CheckRoutes {
             let subject: String
             let how: String
             let memberships: [Line]
+            /// Records in their notice period: not on a list, no measures yet.
+            let pendingNotices: [Line]
             let measures: [Line]
             let incentives: [Line]
             let candidates: [Line]
@@ -285,7 +287,8 @@ struct CheckRoutes {
         }
     }
 
-    static let resultLabels = ["hit": "命中名单", "clear": "未列入名单", "candidates": "待核对主体", "no_match": "未找到主体"]
+    static let resultLabels = ["hit": "命中名单", "clear": "未列入名单", "pending_notice": "列入前告知中", "candidates": "待核对主体",
+                               "no_match": "未找到主体"]
 
     /// The parts of a name the matcher compares, as the explanation names them on the page.
     static let partLabels = ["core": "字号与行业", "region": "地区", "legal_form": "组织形式", "branch": "分支机构", "former_name": "曾用名"]
@@ -297,6 +300,7 @@ struct CheckRoutes {
         let heading = switch a.result {
         case "hit": "命中名单：请按下列措施办理"
         case "clear": "未列入红黑名单及重点关注名单"
+        case "pending_notice": "尚未列入名单：拟列入前的告知正在进行，暂不采取惩戒措施"
         case "candidates": "未能自动确认主体：请核对候选主体或使用统一社会信用代码查询"
         default: "平台未找到该主体"
         }
@@ -316,6 +320,11 @@ struct CheckRoutes {
             subject: a.match.subject.map { "\($0.name)（\($0.code ?? $0.maskedId ?? $0.id)）" } ?? a.query.value, how: how,
             memberships: a.memberships.map { .init(id: $0.recordId, title: "\($0.listName) · \($0.recordTypeName)",
                                                     detail: "\($0.documentNumber) · \($0.department.name) · \($0.start) 至 \($0.end)（不含）· \($0.legalBasis)\($0.underObjection ? " · 异议处理中" : "")", mandatory: false) },
+            pendingNotices: a.pendingNotice.map { n in
+                .init(id: n.recordId, title: "拟列入\(n.listName) · \(n.recordTypeName)",
+                      detail: "告知书 \(n.noticeId) · \(n.state == Notice.State.statementFiled.rawValue ? "陈述申辩处理中，待决定后确定是否列入" : "陈述申辩期至 \(n.graceUntil)（含），期满未申辩的次日起列入")",
+                      mandatory: false)
+            },
             measures: a.measures.map(measure), incentives: a.incentives.map(measure),
             candidates: a.match.candidates.map { c in
                 .init(id: c.subjectId, title: "\(c.name)（\(c.code ?? c.subjectId)）得分 \(String(format: "%.2f", c.score))",

@@ -45,10 +45,13 @@ extension Platform {
             return "<a class=\"login\" href=\"/login\">登录</a>"
         }
         var links: [String] = []
-        if Access.department.allows(context.caller) { links += ["<a href=\"/submit\">报送</a>", "<a href=\"/checks\">逢办必查</a>"] }
-        if Access.office.allows(context.caller) { links += ["<a href=\"/office/quality\">数据质量</a>", "<a href=\"/office/checks\">联合奖惩</a>",
-                                                             "<a href=\"/office/objections\">异议</a>", "<a href=\"/office/repairs\">修复</a>",
-                                                             "<a href=\"/office/deliveries\">更正送达</a>"] }
+        if Access.department.allows(context.caller) {
+            links += ["<a href=\"/submit\">报送</a>", "<a href=\"/checks\">逢办必查</a>", "<a href=\"/notices\">告知书</a>"]
+        }
+        if Access.office.allows(context.caller) {
+            links += ["<a href=\"/office/quality\">数据质量</a>", "<a href=\"/office/checks\">联合奖惩</a>", "<a href=\"/office/notices\">列入前告知</a>",
+                      "<a href=\"/office/objections\">异议</a>", "<a href=\"/office/repairs\">修复</a>", "<a href=\"/office/deliveries\">更正送达</a>"]
+        }
         if Access.admin.allows(context.caller) { links.append("<a href=\"/office/users\">用户</a>") }
         if Access.audit.allows(context.caller) { links.append("<a href=\"/office/audit\">审计</a>") }
         let name = user.name.htmlEscaped

@@ -142,6 +142,7 @@ func buildRouter(platform: Platform) -> Edge {
     if let catalog = platform.currentCatalog {
         DueProcessRoutes(platform: platform, service: DueProcess(store: platform.store, catalog: catalog)).register(on: edge)
     }
+    NoticeRoutes(platform: platform).register(on: edge)
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
         ExchangeRoutes(platform: platform, importer: importer).register(on: edge)

@@ -31,10 +31,13 @@ struct SubmitFormRoutes {
 
     struct ResultView {
         struct Issue { let field, value, reason: String; let warning: Bool }
+        struct IssuedNotice { let id, graceUntil: String }
         let accepted: Bool
         let heading: String
         let batchID: String
         let issues: [Issue]
+        /// Notices before listing the submission produced, to print and deliver.
+        var notices: [IssuedNotice] = []
     }
 
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -66,6 +69,7 @@ struct SubmitFormRoutes {
         let issues = try await platform.store.repositories.batches.issues(batch: summary.id)
         let labels = Dictionary((platform.currentCatalog?.recordType(type)?.fields ?? []).map { ($0.code, $0.label) }, uniquingKeysWith: { a, _ in a })
         let accepted = summary.status != "rejected"
+        let notices = summary.notices == 0 ? [] : try await platform.store.repositories.notices.search(.init(batchID: summary.id))
         let result = ResultView(
             accepted: accepted, heading: accepted ? (summary.unchanged > 0 ? "内容未变化，无需更新" : "报送成功") : "报送未通过，请修改后重新提交",
             batchID: summary.id,
@@ -73,7 +77,8 @@ struct SubmitFormRoutes {
                 let label = issue.field.map { labels[$0] ?? $0 } ?? ""
                 return .init(field: label, value: issue.value ?? "", reason: FormIssueText.chinese(reason: issue.reason, label: label),
                              warning: issue.severity == .warning)
-            })
+            },
+            notices: notices.map { .init(id: $0.id, graceUntil: $0.graceUntil.chineseText) })
         return try render(type: type, values: accepted ? [:] : values, result: result, context: context,
                           status: accepted ? .created : .unprocessableContent)
     }

@@ -64,6 +64,14 @@ struct JointHarness {
                                              matter: "test matter", askedBy: "test-key"), today: today)
     }
 
+    /// The first day records imported today are listed when nobody makes a statement on their notices: after
+    /// the catalogue's statement period. Runs the listing step on that day and returns it.
+    func listAfterNotices() async throws -> CivilDate {
+        let day = WorkingDayCalendar.china.adding(workingDays: Catalog.shipped.deadlines.noticeStatementWorkingDays, to: Self.today).adding(days: 1)
+        try await RecordLifecycle.listAfterNotice(store: store, on: day)
+        return day
+    }
+
     func feed() async throws -> [Change] { try await store.repositories.changes.since(0, limit: 10_000, visibility: nil).changes }
 }
 
@@ -140,27 +148,29 @@ struct JointHarness {
                 h.seriousDishonesty(a, name: "郴州市宏达商贸有限公司", document: "郴税稽罚〔2025〕1号"),
                 h.seriousDishonesty(b, name: "苏仙区宏达商贸有限公司", document: "郴税稽罚〔2025〕2号"),
             ])
+            // Serious dishonesty is listed after its notice's statement period: check on the day it starts.
+            let day = try await h.listAfterNotices()
             // A spelling of one firm: an automatic match, explained.
-            let one = try await h.check(name: "郴州宏达商贸有限责任公司", department: "431000-tax", scenario: "tax_services")
+            let one = try await h.check(name: "郴州宏达商贸有限责任公司", department: "431000-tax", scenario: "tax_services", today: day)
             #expect(one.result == "hit" && one.match.method == "name" && one.match.subject?.id == a)
             #expect(one.match.explanation?.contains { $0.part == "legal_form" && $0.verdict == "equivalent" } == true)
             #expect(one.measures.contains { $0.id == "tax-invoice" })
             // Without a region both firms fit: candidates, never an automatic hit.
-            let both = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services")
+            let both = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day)
             #expect(both.result == "candidates" && both.match.subject == nil && both.measures.isEmpty)
             #expect(Set(both.match.candidates.map(\.subjectId)) == [a, b])
             // The office marks 苏仙区 a false positive for the tax bureau: that candidate is suppressed, the other is a hit.
             let override = try await h.service.addOverride(department: "431000-tax", name: "宏达商贸有限公司", subjectID: b,
                                                            reason: "核实为不同企业", by: Actor("admin-key", reason: "核实为不同企业"))
             #expect(override.decided_by == "admin-key")
-            let after = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services")
+            let after = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day)
             #expect(after.result == "hit" && after.match.subject?.id == a)
             #expect(after.match.candidates.first { $0.subjectId == b }?.suppressed?.contains("核实为不同企业") == true)
             // Another department is not affected by the tax bureau's override.
-            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-market_regulation", scenario: "supervision").result == "candidates")
+            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-market_regulation", scenario: "supervision", today: day).result == "candidates")
             // A stricter threshold from the office: a missing region costs 0.04, so 0.96 no longer reaches it.
             try await h.service.setThreshold(0.97, by: Actor("admin-key", reason: "stricter"))
-            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services").result == "candidates")
+            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day).result == "candidates")
             await #expect(throws: JointError.self) { try await h.service.setThreshold(0.2, by: Actor("admin-key", reason: "x")) }
         }
     }

@@ -57,7 +57,8 @@ import XinyongStore
             }
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
             try await crawl("/verify", method: .post, form: "number=XY0000")
-            for uri in ["/submit", "/submit?type=admin_licence", "/checks", "/account", "/account/password", "/office/users"] {
+            for uri in ["/submit", "/submit?type=admin_licence", "/checks", "/account", "/account/password", "/office/users", "/notices",
+                        "/notices/GZ20260101-0000000000"] {
                 try await crawl(uri, as: clerk)
             }
             try await crawl("/submit", as: clerk, method: .post,
@@ -65,7 +66,8 @@ import XinyongStore
             try await crawl("/checks", as: clerk, method: .post, form: "name=%E9%83%B4%E5%B7%9E%E5%BB%BA%E8%AE%BE&scenario=bidding")
             try await crawl("/account/password", as: clerk, method: .post, form: "current=wrong&new=short&repeat=short")
             for uri in ["/office/quality", "/office/checks", "/office/users", "/office/audit", "/office/deliveries", "/office/deliveries/1",
-                        "/account/totp", "/checks", "/submit"] {
+                        "/account/totp", "/checks", "/submit",
+                        "/office/notices", "/office/notices/GZ20260101-0000000000"] {
                 try await crawl(uri, as: admin)
             }
             try await crawl("/office/users", as: admin, method: .post, form: "name=x&role=clerk")
