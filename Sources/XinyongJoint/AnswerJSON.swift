@@ -136,6 +136,7 @@ extension CheckAnswer {
                     w.string("legal_basis", m.legalBasis)
                     w.string("start", m.start)
                     w.string("end", m.end)
+                    w.bool("under_objection", m.underObjection)
                 }
             }
             w.array("pending_notice", pendingNotice) { w, n in

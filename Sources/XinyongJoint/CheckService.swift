@@ -343,6 +343,30 @@ public struct CheckAnswer: Sendable, Codable {
         public let legalBasis, start, end: String
         /// An objection to the basis record is being handled (异议处理中): the department should know before acting.
         public let underObjection: Bool
+
+        init(list: String, listName: String, recordId: String, recordType: String, recordTypeName: String, documentNumber: String,
+             department: DepartmentBody, legalBasis: String, start: String, end: String, underObjection: Bool) {
+            (self.list, self.listName, self.recordId, self.recordType, self.recordTypeName, self.documentNumber) =
+                (list, listName, recordId, recordType, recordTypeName, documentNumber)
+            (self.department, self.legalBasis, self.start, self.end, self.underObjection) = (department, legalBasis, start, end, underObjection)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case list, listName, recordId, recordType, recordTypeName, documentNumber, department, legalBasis, start, end, underObjection
+        }
+
+        /// Answers stored before the flag existed decode as not under objection.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(list: try c.decode(String.self, forKey: .list), listName: try c.decode(String.self, forKey: .listName),
+                      recordId: try c.decode(String.self, forKey: .recordId), recordType: try c.decode(String.self, forKey: .recordType),
+                      recordTypeName: try c.decode(String.self, forKey: .recordTypeName),
+                      documentNumber: try c.decode(String.self, forKey: .documentNumber),
+                      department: try c.decode(DepartmentBody.self, forKey: .department),
+                      legalBasis: try c.decode(String.self, forKey: .legalBasis), start: try c.decode(String.self, forKey: .start),
+                      end: try c.decode(String.self, forKey: .end),
+                      underObjection: try c.decodeIfPresent(Bool.self, forKey: .underObjection) ?? false)
+        }
     }
     /// A record that will put the subject on a list unless its notice's statement is upheld: not a membership.
     public struct PendingNoticeBody: Sendable, Codable {
