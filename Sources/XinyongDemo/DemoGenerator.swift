@@ -82,13 +82,14 @@ public struct DemoGenerator: Sendable {
             let subjects = range.map { makeSubject(index: $0, random: &random) }
             var chunkRecords = subjects.flatMap { builder.records(for: $0, random: &random) }
             var dueProcessRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
-            let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, random: &dueProcessRandom)
+            let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, departments: builder.departments, random: &dueProcessRandom)
             let chunk = chunkRecords
             try await store.transaction { repos in
                 try await repos.subjects.insert(subjects, by: actor)
                 try await repos.records.insert(chunk, by: actor)
                 try await repos.objections.insert(cases.objections, by: actor)
                 try await repos.repairs.insert(cases.repairs, by: actor)
+                try await repos.notices.insert(cases.notices, by: actor, batch: nil)
             }
             records += chunkRecords.count
             checkFailed += subjects.count { $0.codeCheckFailed }

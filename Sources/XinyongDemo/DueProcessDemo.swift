@@ -10,6 +10,7 @@ extension DemoGenerator {
     struct DueProcessCases {
         var objections: [ObjectionCase] = []
         var repairs: [RepairCase] = []
+        var notices: [Notice] = []
     }
 
     static let objectionGrounds = ["处罚金额与决定书不一致", "已于决定前履行完毕", "主体名称登记有误", "公示期限计算有误", "非本单位行为"]
@@ -18,10 +19,17 @@ extension DemoGenerator {
 
     /// About one in fifty public negative records has an objection filed in the last 40 days and one in
     /// a hundred repair-eligible ones a repair application in the last 25 days; each in a random state.
-    func makeDueProcessCases(_ records: inout [CreditRecord], subjects: [Subject], random: inout SeededRandom) -> DueProcessCases {
+    func makeDueProcessCases(_ records: inout [CreditRecord], subjects: [Subject], departments: [String: Department],
+                             random: inout SeededRandom) -> DueProcessCases {
         let subjectByID = Dictionary(uniqueKeysWithValues: subjects.map { ($0.id, $0) })
         var cases = DueProcessCases()
         for index in records.indices {
+            if let subject = subjectByID[records[index].subjectID], let department = departments[records[index].departmentID],
+                let (notice, statement) = notice(on: &records[index], subject: subject, department: department, random: &random) {
+                cases.notices.append(notice)
+                if let statement { cases.objections.append(statement) }
+                continue
+            }
             let record = records[index]
             guard catalog.recordType(record.recordType)?.polarity == .negative, record.isPublic(on: options.asOf),
                 let subject = subjectByID[record.subjectID]
@@ -78,6 +86,57 @@ extension DemoGenerator {
             decisionDue: forwarded ? calendar.adding(workingDays: catalog.deadlines.repairDecisionWorkingDays, to: forwardedOn) : nil,
             decidedAt: status.isOpen ? nil : instant(decidedOn, plusDays: 0), decidedBy: status.isOpen ? nil : "demo-department",
             reasons: status == .refused ? "提交的证明材料不能证明罚款已经缴清，请补充缴款凭证后重新申请。" : (status == .repaired ? "经核实，失信行为已纠正，同意修复。" : nil))
+    }
+
+    /// Serious-dishonesty records decided in the last 180 days went through a notice before listing: still in
+    /// the statement period, with a statement being handled, listed after the period, or withdrawn after an
+    /// upheld statement.
+    private func notice(on record: inout CreditRecord, subject: Subject, department: Department,
+                        random: inout SeededRandom) -> (Notice, ObjectionCase?)? {
+        guard let type = catalog.recordType(record.recordType), type.needsNoticeBeforeListing,
+            record.decisionDate > options.asOf.adding(days: -180)
+        else { return nil }
+        let issuedOn = record.decisionDate
+        let context = Notice.Context(type: type, subjectName: subject.displayName, department: department, measures: .shipped,
+                                     statementWorkingDays: catalog.deadlines.noticeStatementWorkingDays, calendar: calendar)
+        guard var notice = Notice.issue(id: ReceiptNumber.make("GZ", on: issuedOn, using: &random), for: record, context: context, on: issuedOn)
+        else { return nil }
+        var statement: ObjectionCase?
+        let periodOver = notice.graceUntil < options.asOf
+        let outcome = periodOver ? random.weighted([(Notice.State.listed, 3), (.statementFiled, 2), (.withdrawn, 1)]) : .pending
+        switch outcome {
+        case .pending:
+            record = record.awaitingNotice
+        case .listed:
+            let day = notice.graceUntil.adding(days: 1)
+            record = record.listed(on: day)
+            notice.state = .listed
+            notice.listedOn = day
+        case .statementFiled, .withdrawn:
+            let decided = outcome == .withdrawn
+            let filedOn = issuedOn.adding(days: 2)
+            var objection = Objection(id: ReceiptNumber.make("YY", on: filedOn, using: &random), subjectID: record.subjectID,
+                                      recordID: record.id, kind: .statement, ground: "该行为已于处罚决定前纠正，请求不予列入。",
+                                      status: decided ? .upheld : .underReview, filedOn: filedOn, deadlineDays: catalog.deadlines.objectionDays)
+            objection.dueOn = filedOn.adding(days: catalog.deadlines.objectionDays)
+            notice.statementID = objection.id
+            if decided {
+                record.status = .withdrawn
+                notice.state = .withdrawn
+                notice.closedOn = filedOn.adding(days: 5)
+            } else {
+                record = record.awaitingNotice
+                notice.state = .statementFiled
+            }
+            statement = ObjectionCase(
+                objection: objection, filer: Filer(name: subject.displayName, identifier: subject.displayIdentifier, contact: "0735-2100000"),
+                departmentID: record.departmentID, regionCode: record.regionCode, recordVersion: record.version,
+                filedAt: instant(filedOn, plusDays: 0), acceptedAt: instant(filedOn, plusDays: 1), acceptedBy: "demo-reviewer",
+                decidedAt: decided ? instant(filedOn, plusDays: 5) : nil, decidedBy: decided ? "demo-department" : nil,
+                reasons: decided ? "经核实，陈述申辩理由成立，不予列入。" : nil, outcome: decided ? "withdrawn" : nil,
+                followUpHash: ReceiptNumber.hash(followUpCode: ReceiptNumber.followUpCode()))
+        }
+        return (notice, statement)
     }
 
     private static func reasons(_ status: Objection.Status) -> String {
