@@ -297,7 +297,8 @@ struct ChunkWriter {
         var unknown: [String: Subject] = [:]
         for subject in subjects where known[subject.id] == nil { unknown[subject.id] = subject }
         if !unknown.isEmpty {
-            try await repos.subjects.insert(unknown.values.sorted { $0.id < $1.id }, by: actor)
+            // Sorted, so that concurrent batches take the subjects' keys in one order and cannot deadlock.
+            try await repos.subjects.insert(unknown.values.sorted { $0.id < $1.id }, by: actor, ignoringExisting: true)
         }
         if !newRecords.isEmpty {
             try await repos.records.insert(newRecords, by: actor, batch: batchID)

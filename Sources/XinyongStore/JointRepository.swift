@@ -379,16 +379,16 @@ public struct MeasureCatalogRepository: Sendable {
 public struct NameIndex: Sendable {
     let db: any SQLDatabase
 
-    func add(_ subjects: [Subject]) async throws {
-        try await add(subjects.filter { $0.kind != .naturalPerson }.map { ($0.id, [$0.name] + $0.formerNames) })
+    func add(_ subjects: [Subject], ignoringExisting: Bool = false) async throws {
+        try await add(subjects.filter { $0.kind != .naturalPerson }.map { ($0.id, [$0.name] + $0.formerNames) }, ignoringExisting: ignoringExisting)
     }
 
-    func add(_ entries: [(id: String, names: [String])]) async throws {
+    func add(_ entries: [(id: String, names: [String])], ignoringExisting: Bool = false) async throws {
         var rows: [[any Encodable & Sendable]] = []
         for (id, names) in entries {
             for key in Set(names.map { OrganisationName($0).indexKey }) where !key.isEmpty { rows.append([key, id]) }
         }
-        try await db.insertRows(into: "subject_name_keys", columns: ["name_key", "subject_id"], rows: rows)
+        try await db.insertRows(into: "subject_name_keys", columns: ["name_key", "subject_id"], rows: rows, ignoringConflicts: ignoringExisting)
     }
 
     private struct Row: Decodable { let id, name, former_names, region_code, kind: String; let code: String? }

@@ -159,16 +159,18 @@ public struct SubjectRepository: Sendable {
         let registered_on, legal_representative: String?
     }
 
-    /// Inserts subjects in bulk, with one audit entry for the call.
-    public func insert(_ subjects: [Subject], by actor: Actor) async throws {
+    /// Inserts subjects in bulk, with one audit entry for the call. `ignoringExisting` skips subjects another
+    /// transaction created meanwhile (ON CONFLICT DO NOTHING, which on PostgreSQL waits for that transaction
+    /// instead of failing), so that concurrent batches naming the same new subjects all land.
+    public func insert(_ subjects: [Subject], by actor: Actor, ignoringExisting: Bool = false) async throws {
         let now = Timestamp.now()
         try await db.insertRows(into: "subjects", columns: Self.columns + ["created_at", "updated_at"], rows: subjects.map { s in
             [s.id, s.kind.rawValue, s.name, jsonText(s.formerNames), s.code?.value, s.codeCheckFailed,
              s.legacyRegistrationNumber?.value, s.person?.idHash, s.person?.maskedID, s.regionCode, s.status.rawValue,
              s.registeredOn?.description, s.legalRepresentative, now, now]
-        })
-        try await indexForSearch(subjects)
-        try await NameIndex(db: db).add(subjects)
+        }, ignoringConflicts: ignoringExisting)
+        try await indexForSearch(subjects, ignoringExisting: ignoringExisting)
+        try await NameIndex(db: db).add(subjects, ignoringExisting: ignoringExisting)
         try await AuditLog(db: db).append(actor, action: "create", entity: "subjects",
                                           entityID: subjects.count == 1 ? subjects[0].id : nil,
                                           detail: ["rows": "\(subjects.count)"])

@@ -41,12 +41,13 @@ public struct SearchCandidate: Sendable {
 
 extension SubjectRepository {
     /// Writes the search entries of new subjects (current and former names).
-    func indexForSearch(_ subjects: [Subject]) async throws {
+    func indexForSearch(_ subjects: [Subject], ignoringExisting: Bool = false) async throws {
         let rows: [[any Encodable & Sendable]] = subjects.filter { $0.kind != .naturalPerson }.map { s in
             let names = [s.name] + s.formerNames
             return [s.id, SearchText.haystack(of: names), SearchText.grams(of: names)]
         }
-        try await db.insertRows(into: "subject_search", columns: ["subject_id", "names", "grams"], rows: rows)
+        try await db.insertRows(into: "subject_search", columns: ["subject_id", "names", "grams"], rows: rows,
+                                ignoringConflicts: ignoringExisting)
     }
 
     private struct NamesRow: Decodable { let id, kind, name, former_names: String }

@@ -71,6 +71,28 @@ struct Harness {
 }
 
 @Suite struct ImporterTests {
+    /// Eight departments' batches at the same moment, all naming the same new subjects (each with its own
+    /// document numbers): every batch lands with its report; each subject is created once.
+    @Test(arguments: Backend.allCases)
+    func concurrentBatchesNamingTheSameNewSubjectsAllLand(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let h = try await Harness.make(store)
+            let subjects = 1...150
+            let summaries = try await withThrowingTaskGroup(of: BatchSummary.self) { group in
+                for batch in 1...8 {
+                    let rows = subjects.map { PenaltyFile.row($0).replacingOccurrences(of: "〔2025〕\($0)号", with: "〔2025〕\(batch)-\($0)号") }
+                    group.addTask { try await h.submit(PenaltyFile.csv(rows)).0 }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(summaries.count == 8)
+            #expect(summaries.allSatisfy { $0.created == subjects.count && $0.rejected == 0 })
+            for summary in summaries { #expect(try await store.repositories.batches.find(id: summary.id) != nil) }
+            #expect(try await store.repositories.subjects.count() == subjects.count)
+            #expect(try await h.recordCount() == 8 * subjects.count)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func allOrNothingStoresNothingWhenOneRowIsBad(_ backend: Backend) async throws {
         try await backend.withStore { store in
