@@ -33,7 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try options.settings(host: host, port: port, requireTOTP: requireTOTP, cookieSecure: cookieSecure)
         let logger = LogSetup.logger("xinyong")
         let store = try await openStore(settings)
-        var sealer: Task<Void, Never>?
+        // The background jobs (expiry announcer, audit sealer, webhook deliveries) stop before the store closes.
+        var background: [Task<Void, Never>] = []
         do {
             try await prepareSchema(settings, serving: store)
             if demo, try await store.repositories.subjects.count() == 0 {
@@ -60,29 +61,28 @@ struct ServeCommand: AsyncParsableCommand {
             let app = buildApplication(platform: platform, host: settings.host, port: settings.port, logger: logger)
             // Records whose publicity ended are announced on the change feed at start and every hour after; records
             // whose notice's statement period ended are listed on the same round.
-            Task.detached {
+            background.append(Task.detached {
                 while !Task.isCancelled {
                     do { try await RecordLifecycle.announceExpiries(store: store) } catch { logger.error("expiry announcements failed: \(error)") }
                     do { try await RecordLifecycle.listAfterNotice(store: store) } catch { logger.error("listing after notices failed: \(error)") }
                     try? await Task.sleep(for: .seconds(3600))
                 }
-            }
+            })
             // The audit chain's sealer links new audit rows every second and signs a checkpoint every ten
             // minutes; at shutdown it seals and signs once more.
             let trail = platform.auditTrail
-            sealer = Task.detached { await trail.run(logger: logger) }
+            background.append(Task.detached { await trail.run(logger: logger) })
             // Corrections, withdrawals and repairs are pushed to the departments' webhooks; failures are tried
             // again on the schedule, from the database, so a restart loses none.
-            Task.detached {
+            background.append(Task.detached {
                 await WebhookDelivery(store: store).run { logger.error("webhook deliveries failed: \($0)") }
-            }
+            })
             print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
             try await app.runService()
-            sealer?.cancel()
-            await sealer?.value
+            await Self.stop(background)
             do { try await platform.auditTrail.finish() } catch { logger.error("audit chain at shutdown: \(error)") }
         } catch {
-            sealer?.cancel()
+            await Self.stop(background)
             await store.close()
             if Self.isAddressInUse(error) {
                 throw Failure("HTTP_PORT: \(settings.host):\(settings.port) is already in use; choose another with --port or HTTP_PORT")
@@ -94,6 +94,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         await store.close()
+    }
+
+    static func stop(_ tasks: [Task<Void, Never>]) async {
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
     }
 
     static func isAddressInUse(_ error: any Error) -> Bool {

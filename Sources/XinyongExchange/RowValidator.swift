@@ -107,7 +107,8 @@ public struct RowValidator: Sendable {
         if let decided, decided > today {
             errors.append(.error("decision_date", decided.description, "the decision date \(decided) is in the future (today is \(today))"))
         }
-        let tier = fields["tier"].flatMap { Tier(rawValue: $0) }
+        let tier = fields["tier"].flatMap { Tier(rawValue: $0) } ?? derivedTier(fields, subject: subject, warnings: &warnings)
+        if let subject { checkSubjectKind(fields["subject_kind"], against: subject, warnings: &warnings) }
         let region = regionCode(row.values["region_code"], errors: &errors)
         guard errors.isEmpty, let subject, let decided, let document = fields["document_no"], let basis = fields["legal_basis"] else {
             return .failure(RowRejected(issues: errors))
@@ -130,6 +131,32 @@ public struct RowValidator: Sendable {
             departmentID: department.id, regionCode: region, documentNumber: document, tier: tier, decisionDate: decided,
             legalBasis: basis, schedule: schedule, codeCheckFailed: subjectRecord.codeCheckFailed, fields: fields)
         return .success(ValidRow(number: row.number, record: record, subject: subjectRecord, warnings: warnings))
+    }
+
+    /// The tier of a row sent without one, by the type's catalogue rule (the national double-publicity format
+    /// has no 失信程度 column); the batch report names every row whose tier was derived.
+    private func derivedTier(_ fields: [String: String], subject: SubjectReference?, warnings: inout [BatchIssue.Draft]) -> Tier? {
+        guard fields["tier"] == nil, let rule = type.tierWhenAbsent else { return nil }
+        let person = if case .person = subject { true } else { false }
+        let tier = rule.tier(for: fields, person: person)
+        warnings.append(.warning("tier", nil, "失信程度 not sent: derived as \(tier.rawValue) by the catalogue rule (\(rule.basis)); send the column to set it"))
+        return tier
+    }
+
+    /// A resident id number where 行政相对人类别 says organisation, or a unified code where it says natural
+    /// person: kept as the code says, with a warning naming both.
+    private func checkSubjectKind(_ kind: String?, against subject: SubjectReference, warnings: inout [BatchIssue.Draft]) {
+        guard let kind, !kind.isEmpty else { return }
+        let saysPerson = kind.contains("自然人")
+        let saysOrganisation = kind.contains("法人") || kind.contains("组织") || kind.contains("个体工商户")
+        switch subject {
+        case .person where saysOrganisation && !saysPerson:
+            warnings.append(.warning("subject_kind", kind, "行政相对人类别 says '\(kind)' but the code is a resident id number; stored as a natural person"))
+        case .organisation where saysPerson && !saysOrganisation, .legacy where saysPerson && !saysOrganisation:
+            warnings.append(.warning("subject_kind", kind, "行政相对人类别 says '\(kind)' but the code is an organisation's; stored as an organisation"))
+        default:
+            break
+        }
     }
 
     /// Normalises a value to its stored form, or says what is wrong with it.

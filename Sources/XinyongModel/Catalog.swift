@@ -164,6 +164,9 @@ public struct RecordType: Sendable, Codable, Equatable {
     /// a statement (告知). Absent (older versions) means no notice: the court's own list, for one, is
     /// notified by the court.
     public var noticeBeforeListing: Bool?
+    /// How to derive the tier when a department's file has no 失信程度 column (the national double-publicity
+    /// format has none); absent means the tier must be sent.
+    public var tierWhenAbsent: TierRule?
 
     public enum Publicity: String, Sendable, Codable { case `public`, restricted }
 
@@ -171,6 +174,35 @@ public struct RecordType: Sendable, Codable, Equatable {
     public var needsNoticeBeforeListing: Bool { noticeBeforeListing ?? false }
     public var permittedTiers: [Tier] { allowedTiers ?? (isTiered ? Tier.allCases : []) }
     public func field(_ code: String) -> FieldSpec? { fields.first { $0.code == code } }
+}
+
+/// The tier of a penalty whose department did not say: the Administrative Penalty Law's simple-procedure
+/// thresholds (art. 51: a warning, or a fine of at most 200 yuan for a citizen or 3,000 yuan for an
+/// organisation) make it minor; anything else is `otherwise` (general). A department that means serious
+/// sends the column. Catalogue data, so that a new law is a new catalogue version.
+public struct TierRule: Sendable, Codable, Equatable {
+    public var basis: String
+    /// Penalty categories that are minor whatever the amount (警告).
+    public var minorCategories: [String]
+    /// The category whose amount decides (罚款), the field with the amount, and its unit in yuan (万元 = 10,000).
+    public var fineCategory: String
+    public var categoryField: String
+    public var fineField: String
+    public var fineUnitYuan: Double
+    public var minorFineUpToYuanPerson: Double
+    public var minorFineUpToYuanOrganisation: Double
+    public var otherwise: Tier
+
+    /// The tier for a row's fields; `person` when the subject is a natural person.
+    public func tier(for fields: [String: String], person: Bool) -> Tier {
+        let category = fields[categoryField] ?? ""
+        if minorCategories.contains(category) { return .minor }
+        if category == fineCategory, let amount = fields[fineField].flatMap(Double.init) {
+            let limit = person ? minorFineUpToYuanPerson : minorFineUpToYuanOrganisation
+            if amount * fineUnitYuan <= limit { return .minor }
+        }
+        return otherwise
+    }
 }
 
 /// How a record's period of publicity is set.

@@ -71,6 +71,35 @@ struct Harness {
 }
 
 @Suite struct ImporterTests {
+    /// A department's ordinary export has no 失信程度: the catalogue's simple-procedure rule gives the tier,
+    /// and the report names each row whose tier was derived; a sent column still decides.
+    @Test func aFileWithoutTheTierColumnIsAcceptedWithDerivedTiers() async throws {
+        try await Backend.sqlite.withStore { store in
+            let h = try await Harness.make(store)
+            let header = "行政相对人名称,行政相对人类别,行政相对人代码_1（统一社会信用代码）,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚机关,处罚机关统一社会信用代码"
+            func row(_ n: Int, kind: String = "法人及非法人组织", code: String? = nil, category: String, amount: String) -> String {
+                "郴州市测试\(n)有限公司,\(kind),\(code ?? PenaltyFile.code(n)),郴市监罚〔2025〕\(n)号,食品安全,销售过期食品,《中华人民共和国食品安全法》第一百二十四条,\(category),处罚内容,\(amount),2025-06-01,\(PenaltyFile.authority)"
+            }
+            let person = "431002199001011233"
+            let rows = [row(1, category: "警告", amount: ""), row(2, category: "罚款", amount: "0.3"), row(3, category: "罚款", amount: "0.5"),
+                        row(4, category: "吊销许可证件", amount: ""), row(5, kind: "法人及非法人组织", code: person, category: "罚款", amount: "0.01")]
+            let bytes = Array(([header] + rows).joined(separator: "\r\n").utf8) + [0x0D, 0x0A]
+            let (summary, issues) = try await h.submit(bytes)
+            #expect(summary.created == 5 && summary.rejected == 0)
+            let tiers = try await store.repositories.records.byDocumentNumbers(
+                department: "431000-market_regulation", type: "admin_penalty", (1...5).map { "郴市监罚〔2025〕\($0)号" })
+                .mapValues { $0.record.tier }
+            #expect(tiers["郴市监罚〔2025〕1号"] == .minor)    // a warning
+            #expect(tiers["郴市监罚〔2025〕2号"] == .minor)    // 3,000 yuan for an organisation
+            #expect(tiers["郴市监罚〔2025〕3号"] == .general)  // 5,000 yuan
+            #expect(tiers["郴市监罚〔2025〕4号"] == .general)  // a licence revoked
+            #expect(tiers["郴市监罚〔2025〕5号"] == .minor)    // 100 yuan for a citizen
+            #expect(Set(issues.filter { $0.field == "tier" }.map(\.row_number)) == [1, 2, 3, 4, 5])
+            let kind = try #require(issues.first { $0.field == "subject_kind" })
+            #expect(kind.row_number == 5 && kind.reason.contains("resident id number") && kind.value == "法人及非法人组织")
+        }
+    }
+
     /// Eight departments' batches at the same moment, all naming the same new subjects (each with its own
     /// document numbers): every batch lands with its report; each subject is created once.
     @Test(arguments: Backend.allCases)
