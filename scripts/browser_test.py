@@ -274,6 +274,10 @@ def log_in(ctx, name, password=None, expect_path=None):
     d = ctx.driver
     if path_of(d) != "/login" or not d.find_elements(By.CSS_SELECTOR, "form[action='/login']"):
         d.get(ctx.url("/login"))
+    else:
+        # A fresh copy of the page shown (keeping its ?next=): the one a failed POST left behind can be a
+        # document Chromium no longer lets a driver type into.
+        d.get(d.current_url)
     if password is None:
         password = demo_passwords(ctx)[name]
     form = wait_for(d, "form[action='/login']")
