@@ -153,12 +153,8 @@ public struct ObjectionRepository: Sendable {
     /// Objections by status (nil: all), region and below, and department, newest first.
     public func list(statuses: [Objection.Status]? = nil, regionPrefix: String? = nil, departmentID: String? = nil,
                      subjectID: String? = nil, limit: Int = 200) async throws -> [ObjectionCase] {
-        var conditions: [SQLQueryString] = []
-        if let subjectID { conditions.append("subject_id = \(bind: subjectID)") }
-        if let statuses { conditions.append("status IN (\(binds: statuses.map(\.rawValue)))") }
-        if let regionPrefix, !regionPrefix.isEmpty { conditions.append("region_code LIKE \(bind: regionPrefix + "%")") }
-        if let departmentID { conditions.append("department_id = \(bind: departmentID)") }
-        let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let filter = caseFilter(statuses: statuses?.map(\.rawValue), regionPrefix: regionPrefix, departmentID: departmentID,
+                                subjectID: subjectID)
         return try await db.raw("\(Self.select) \(filter) ORDER BY filed_at DESC, id LIMIT \(bind: limit)")
             .all(decoding: Row.self).map(Self.objectionCase)
     }
@@ -213,6 +209,16 @@ public struct ObjectionRepository: Sendable {
             acceptedBy: r.accepted_by, decidedAt: r.decided_at, decidedBy: r.decided_by, reasons: r.reasons,
             outcome: r.outcome, followUpHash: r.follow_up_hash)
     }
+}
+
+/// The WHERE clause of an office queue or a department's list of cases (both tables have these columns).
+func caseFilter(statuses: [String]?, regionPrefix: String?, departmentID: String?, subjectID: String?) -> SQLQueryString {
+    var conditions: [SQLQueryString] = []
+    if let subjectID { conditions.append("subject_id = \(bind: subjectID)") }
+    if let statuses { conditions.append("status IN (\(binds: statuses))") }
+    if let regionPrefix, !regionPrefix.isEmpty { conditions.append("region_code LIKE \(bind: regionPrefix + "%")") }
+    if let departmentID { conditions.append("department_id = \(bind: departmentID)") }
+    return conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
 }
 
 /// A repair application as the office handles it.
@@ -295,12 +301,8 @@ public struct RepairRepository: Sendable {
 
     public func list(statuses: [RepairApplication.Status]? = nil, regionPrefix: String? = nil, departmentID: String? = nil,
                      subjectID: String? = nil, limit: Int = 200) async throws -> [RepairCase] {
-        var conditions: [SQLQueryString] = []
-        if let subjectID { conditions.append("subject_id = \(bind: subjectID)") }
-        if let statuses { conditions.append("status IN (\(binds: statuses.map(\.rawValue)))") }
-        if let regionPrefix, !regionPrefix.isEmpty { conditions.append("region_code LIKE \(bind: regionPrefix + "%")") }
-        if let departmentID { conditions.append("department_id = \(bind: departmentID)") }
-        let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let filter = caseFilter(statuses: statuses?.map(\.rawValue), regionPrefix: regionPrefix, departmentID: departmentID,
+                                subjectID: subjectID)
         return try await db.raw("\(Self.select) \(filter) ORDER BY filed_at DESC, id LIMIT \(bind: limit)")
             .all(decoding: Row.self).map(Self.repairCase)
     }
@@ -346,6 +348,7 @@ public struct EvidenceRepository: Sendable {
     let db: any SQLDatabase
 
     public struct Stored: Sendable, Codable, Equatable {
+        public let owner_id: String
         public let seq: Int
         public let file_name, media_type, sha256: String
         public let size: Int
@@ -362,9 +365,17 @@ public struct EvidenceRepository: Sendable {
     }
 
     public func list(owner: String) async throws -> [Stored] {
-        try await db.raw("""
-            SELECT seq, file_name, media_type, sha256, size FROM evidence_files WHERE owner_id = \(bind: owner) ORDER BY seq
+        try await list(owners: [owner])[owner] ?? []
+    }
+
+    /// The files of many cases in one query, by case number (an office queue shows up to 200).
+    public func list(owners: [String]) async throws -> [String: [Stored]] {
+        guard !owners.isEmpty else { return [:] }
+        let rows = try await db.raw("""
+            SELECT owner_id, seq, file_name, media_type, sha256, size FROM evidence_files WHERE owner_id IN (\(binds: owners))
+            ORDER BY owner_id, seq
             """).all(decoding: Stored.self)
+        return Dictionary(grouping: rows, by: \.owner_id)
     }
 
     private struct ContentRow: Decodable { let file_name: String; let content: Data }

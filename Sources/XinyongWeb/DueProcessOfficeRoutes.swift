@@ -80,10 +80,11 @@ extension DueProcessRoutes {
 
     func objectionRows(_ cases: [ObjectionCase], names: [String: String]) async throws -> [OfficeView.Row] {
         let subjects = try await subjectNames(cases.map(\.objection.subjectID))
+        let evidence = try await platform.store.repositories.evidence.list(owners: cases.map(\.objection.id))
         var rows: [OfficeView.Row] = []
         for c in cases {
             let o = c.objection
-            let files = try await platform.store.repositories.evidence.list(owner: o.id)
+            let files = evidence[o.id] ?? []
             rows.append(.init(
                 number: o.id, kind: o.kind.label, status: o.status.label, subject: subjects[o.subjectID] ?? o.subjectID, record: o.recordID,
                 department: names[c.departmentID ?? ""] ?? (c.departmentID ?? ""), filedOn: o.filedOn.description, dueOn: o.dueOn.description,
@@ -96,11 +97,12 @@ extension DueProcessRoutes {
 
     func repairRows(_ cases: [RepairCase], names: [String: String]) async throws -> [OfficeView.Row] {
         let subjects = try await subjectNames(cases.map(\.application.subjectID))
+        let evidence = try await platform.store.repositories.evidence.list(owners: cases.map(\.application.id))
         var rows: [OfficeView.Row] = []
         for c in cases {
             let a = c.application
             let due = c.decisionDue ?? a.answerDue
-            let files = try await platform.store.repositories.evidence.list(owner: a.id)
+            let files = evidence[a.id] ?? []
             rows.append(.init(
                 number: a.id, kind: "信用修复", status: a.status.label, subject: subjects[a.subjectID] ?? a.subjectID, record: a.recordID,
                 department: names[a.departmentID] ?? a.departmentID, filedOn: a.filedOn.description, dueOn: due.description,
@@ -181,13 +183,14 @@ extension DueProcessRoutes {
     @Sendable func departmentObjections(_ request: Request, context: AppRequestContext) async throws -> Response {
         let department = try context.department(requested: PublicQuery(request: request).text("department"))
         let cases = try await platform.store.repositories.objections.list(departmentID: department, limit: 500)
+        let evidence = try await platform.store.repositories.evidence.list(owners: cases.map(\.objection.id))
         var out: [CaseJSON] = []
         for c in cases {
             let o = c.objection
             out.append(CaseJSON(number: o.id, kind: o.kind.rawValue, status: o.status.rawValue, recordId: o.recordID, subjectId: o.subjectID,
                                 filedOn: o.filedOn.description, dueOn: o.dueOn.description, statement: o.ground, reasons: c.reasons,
                                 outcome: c.outcome, overdue: o.status.isOpen && o.dueOn < .today(),
-                                evidence: try await platform.store.repositories.evidence.list(owner: o.id)))
+                                evidence: evidence[o.id] ?? []))
         }
         return try JSONBody.response(["objections": out])
     }
@@ -195,13 +198,14 @@ extension DueProcessRoutes {
     @Sendable func departmentRepairs(_ request: Request, context: AppRequestContext) async throws -> Response {
         let department = try context.department(requested: PublicQuery(request: request).text("department"))
         let cases = try await platform.store.repositories.repairs.list(departmentID: department, limit: 500)
+        let evidence = try await platform.store.repositories.evidence.list(owners: cases.map(\.application.id))
         var out: [CaseJSON] = []
         for c in cases {
             let a = c.application
             out.append(CaseJSON(number: a.id, kind: "repair", status: a.status.rawValue, recordId: a.recordID, subjectId: a.subjectID,
                                 filedOn: a.filedOn.description, dueOn: (c.decisionDue ?? a.answerDue).description, statement: a.conduct,
                                 reasons: c.reasons, outcome: nil, overdue: DueProcessFigures.isOverdue(c, today: .today()),
-                                evidence: try await platform.store.repositories.evidence.list(owner: a.id)))
+                                evidence: evidence[a.id] ?? []))
         }
         return try JSONBody.response(["repairs": out])
     }
