@@ -69,6 +69,8 @@ let package = Package(
         // The audit trail nobody can rewrite: the hash chain's sealer, signed checkpoints, the verifier.
         .target(name: "XinyongAudit", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto"),
                                                      .product(name: "Logging", package: "swift-log")]),
+        // Public credit evaluation: every subject's grade, kept current from the change feed, and why.
+        .target(name: "XinyongEvaluation", dependencies: ["XinyongModel", "XinyongStore"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
         // HTTP API and the server-rendered public site.
@@ -76,7 +78,7 @@ let package = Package(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
-                "XinyongJoint", "XinyongDueProcess", "XinyongAudit",
+                "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -93,7 +95,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
-                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit",
+                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -120,6 +122,7 @@ let package = Package(
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongJointTests",
