@@ -72,7 +72,7 @@ let package = Package(
         // Public credit evaluation: every subject's grade, kept current from the change feed, and why.
         .target(name: "XinyongEvaluation", dependencies: ["XinyongModel", "XinyongStore"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
-        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",

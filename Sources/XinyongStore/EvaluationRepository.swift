@@ -266,11 +266,12 @@ extension EvaluationRepository {
     }
 
     /// A subject's current evaluation with every contribution, or nil when it was never evaluated.
-    public func find(_ subjectID: String) async throws -> StoredEvaluation? {
+    /// Without `contributions` (a check's answer needs only grade and reasons), one query instead of two.
+    public func find(_ subjectID: String, contributions withContributions: Bool = true) async throws -> StoredEvaluation? {
         guard let row = try await db.select().columns("*").from("evaluation_results").where("subject_id", .equal, subjectID)
             .first(decoding: ResultRow.self) else { return nil }
-        let contributions = try await db.select().columns("*").from("evaluation_contributions").where("subject_id", .equal, subjectID)
-            .orderBy("points").all(decoding: ContributionRow.self)
+        let contributions = !withContributions ? [] : try await db.select().columns("*").from("evaluation_contributions")
+            .where("subject_id", .equal, subjectID).orderBy("points").all(decoding: ContributionRow.self)
         guard let grade = Grade(rawValue: row.grade), let asOf = CivilDate(row.as_of) else {
             throw StoredDataError(description: "evaluation_results for \(subjectID) holds grade '\(row.grade)' / as_of '\(row.as_of)'")
         }
@@ -291,7 +292,8 @@ extension EvaluationRepository {
     public enum Grouping: String, Sendable, CaseIterable { case region, kind, industry }
 
     /// Subjects per group and grade. Regions are counties (the subject's region code).
-    public func distribution(by grouping: Grouping) async throws -> [GradeCount] {
+    /// `regionPrefix` keeps a county office to its own subjects.
+    public func distribution(by grouping: Grouping, regionPrefix: String? = nil) async throws -> [GradeCount] {
         let group = switch grouping {
         case .region: "s.region_code"
         case .kind: "s.kind"
@@ -300,16 +302,18 @@ extension EvaluationRepository {
         return try await db.raw("""
             SELECT \(unsafeRaw: group) AS "group", r.grade AS grade, COUNT(*) AS n
             FROM evaluation_results r JOIN subjects s ON s.id = r.subject_id
+            WHERE s.region_code LIKE \(bind: (regionPrefix ?? "") + "%")
             GROUP BY \(unsafeRaw: group), r.grade ORDER BY 1, 2
             """).all(decoding: GradeCount.self)
     }
 
     /// Grade changes per month (first grades left out): `group` is the month, `grade` is "B→C".
-    public func changesByMonth() async throws -> [GradeCount] {
+    public func changesByMonth(regionPrefix: String? = nil) async throws -> [GradeCount] {
         try await db.raw("""
-            SELECT SUBSTR(evaluated_at, 1, 7) AS "group", previous_grade || '→' || grade AS grade, COUNT(*) AS n
-            FROM evaluation_history WHERE previous_grade IS NOT NULL
-            GROUP BY SUBSTR(evaluated_at, 1, 7), previous_grade, grade ORDER BY 1 DESC, 2
+            SELECT SUBSTR(h.evaluated_at, 1, 7) AS "group", h.previous_grade || '→' || h.grade AS grade, COUNT(*) AS n
+            FROM evaluation_history h JOIN subjects s ON s.id = h.subject_id
+            WHERE h.previous_grade IS NOT NULL AND s.region_code LIKE \(bind: (regionPrefix ?? "") + "%")
+            GROUP BY SUBSTR(h.evaluated_at, 1, 7), h.previous_grade, h.grade ORDER BY 1 DESC, 2
             """).all(decoding: GradeCount.self)
     }
 
