@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
-        .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongJointTests",
