@@ -115,7 +115,7 @@ public struct CommitmentService: Sendable {
         try await submit(type: "credit_commitment", department: department.id, values: values, by: "public:commitment", today: today) { repos, written in
             var c = commitment
             c.recordID = written.first?.id ?? ""
-            try await repos.commitments.insert(c, by: actor)
+            try await repos.commitments.insert([c], by: actor)
             stored.set(c)
         }
         return stored.value!
@@ -146,7 +146,7 @@ public struct CommitmentService: Sendable {
     /// policy's years.
     public func eligibility(subjectID: String, on date: CivilDate) async throws -> ApprovalEligibility {
         let repos = store.repositories
-        let memberships = try await repos.lists.forSubject(subjectID).map(\.membership)
+        let memberships = try await repos.lists.forSubject(subjectID).filter { $0.state == .listed }.map(\.membership)
         let breaches = try await repos.commitments.breaches(subjectID: subjectID)
         return ApprovalEligibility.decide(memberships: memberships, breaches: breaches, on: date, lookbackYears: policy.breachLookbackYears)
     }

@@ -185,6 +185,11 @@ public final class JointService: Sendable {
                       issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)
             }
             answer.result = !active.isEmpty ? "hit" : answer.pendingNotice.isEmpty ? "clear" : "pending_notice"
+            if scenario.code == CommitmentPolicy.scenario {
+                answer.commitment = try await approvalOnCommitment(subjectID: s.id, memberships: active.map(\.membership), on: today)
+            }
+            answer.xinyi = try await xinyi(subject: s, memberships: active.map(\.membership), department: department.category,
+                                           scenario: scenario.code, on: today)
         } else {
             answer.result = answer.match.candidates.isEmpty ? "no_match" : "candidates"
             // Even without a subject the department learns how current the data it was compared with is.
@@ -405,13 +410,18 @@ public struct CheckAnswer: Sendable, Codable {
     public var measures: [MeasureBody]
     /// 信易+ incentives the department may grant.
     public var incentives: [MeasureBody]
+    /// For the approval-on-commitment scenario (告知承诺) with a subject: whether it may use it, and why not.
+    public var commitment: CommitmentBody?
+    /// Xinyi+ programmes the subject qualifies for that the department grants in this scenario (xinyi.json).
+    public var xinyi: [XinyiBody] = []
     public var freshness: Freshness
     public var feedback: String
     /// The stored JSON text of this answer (not itself encoded).
     public var encoded: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, freshness, feedback
+        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, commitment, xinyi
+        case freshness, feedback
     }
 
     public static let encoder: JSONEncoder = {
@@ -443,6 +453,9 @@ extension CheckAnswer {
         pendingNotice = try c.decodeIfPresent([PendingNoticeBody].self, forKey: .pendingNotice) ?? []
         measures = try c.decode([MeasureBody].self, forKey: .measures)
         incentives = try c.decode([MeasureBody].self, forKey: .incentives)
+        // Answers stored before approval on commitment and Xinyi+ have neither.
+        commitment = try c.decodeIfPresent(CommitmentBody.self, forKey: .commitment)
+        xinyi = try c.decodeIfPresent([XinyiBody].self, forKey: .xinyi) ?? []
         freshness = try c.decode(Freshness.self, forKey: .freshness)
         feedback = try c.decode(String.self, forKey: .feedback)
     }

@@ -35,6 +35,9 @@ public struct CommitmentPolicy: Sendable, Codable, Equatable {
 
     public func matter(_ code: String) -> Matter? { matters.first { $0.code == code } }
 
+    /// The check scenario (measures.json) whose answer says whether a subject may use approval on commitment.
+    public static let scenario = "commitment_approval"
+
     public func problems() -> [String] {
         var out: [String] = []
         if breachLookbackYears < 1 { out.append("breachLookbackYears must be at least 1") }

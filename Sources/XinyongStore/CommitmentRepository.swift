@@ -46,14 +46,23 @@ public struct CommitmentRepository: Sendable {
         let created_at: String
     }
 
-    public func insert(_ c: Commitment, by actor: Actor) async throws {
-        try await db.insert(into: "commitments").model(Row(
-            subject_id: c.subjectID, id: c.id, department_id: c.departmentID, record_id: c.recordID, commitment_type: c.commitmentType,
-            matters: jsonText(c.matters), term_from: c.termFrom.description, term_to: c.termTo.description, state: c.stored.rawValue,
-            signer: c.signer, signed_at: c.signedAt, text_hash: c.textHash, channel: c.channel, breach_record_id: nil, closed_at: nil,
-            created_at: Timestamp.now())).run()
-        try await audit.append(actor, action: "sign", entity: "commitments", entityID: c.id,
-                               detail: ["subject": c.subjectID, "record": c.recordID, "text_sha256": c.textHash, "channel": c.channel])
+    /// Stores commitments as signed (the demo's also as they stand); one audit entry, naming the commitment
+    /// and the hash of its text when there is one.
+    public func insert(_ commitments: [Commitment], by actor: Actor) async throws {
+        guard let first = commitments.first else { return }
+        let now = Timestamp.now()
+        try await db.insertRows(
+            into: "commitments",
+            columns: ["subject_id", "id", "department_id", "record_id", "commitment_type", "matters", "term_from", "term_to", "state",
+                      "signer", "signed_at", "text_hash", "channel", "breach_record_id", "closed_at", "created_at"],
+            rows: commitments.map { c in
+                [c.subjectID, c.id, c.departmentID, c.recordID, c.commitmentType, jsonText(c.matters), c.termFrom.description,
+                 c.termTo.description, c.stored.rawValue, c.signer, c.signedAt, c.textHash, c.channel, c.breachRecordID, c.closedAt, now]
+            })
+        let detail = commitments.count == 1
+            ? ["record": first.recordID, "text_sha256": first.textHash, "channel": first.channel] : ["rows": "\(commitments.count)"]
+        try await audit.append(actor, action: "sign", entity: "commitments", entityID: commitments.count == 1 ? first.id : nil,
+                               subjectID: commitments.count == 1 ? first.subjectID : nil, detail: detail)
     }
 
     public func find(id: String) async throws -> Commitment? {

@@ -71,10 +71,31 @@ struct SiteRoutes {
             return try platform.message(heading, detail: problem.page ?? problem.detail, input: code, context: context, status: problem.status)
         }
         let document = try await platform.site.profile(of: subject)
-        return try platform.html("subject", context: context, ProfileView(
+        var view = ProfileView(
             document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
-            openCases: try await openCases(of: subject)))
+            openCases: try await openCases(of: subject))
+        view.xinyi = try await xinyi(of: subject)
+        view.commitments = try await commitments(of: subject)
+        return try platform.html("subject", context: context, view)
+    }
+
+    /// The Xinyi+ incentives the subject qualifies for today, from its lists in force. The grade is left out
+    /// here: the public profile shows nothing that reveals a grade unless the office publishes grades.
+    func xinyi(of subject: Subject) async throws -> [ProfileView.XinyiLine] {
+        let memberships = try await platform.store.repositories.lists.forSubject(subject.id).filter { $0.state == .listed }.map(\.membership)
+        return XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: nil), on: .today()).map { q in
+            .init(name: q.programme.name, summary: q.programme.summary, department: q.programme.department,
+                  grounds: q.grounds.map(\.criterion.label).joined(separator: "、"))
+        }
+    }
+
+    /// The subject's commitments with where their fulfilment stands.
+    func commitments(of subject: Subject) async throws -> [ProfileView.CommitmentLine] {
+        try await platform.store.repositories.commitments.list(subjectID: subject.id).map { c in
+            .init(href: "/commitments/\(c.id)", number: c.id, matters: c.matters.joined(separator: "；"),
+                  term: "\(c.termFrom) 至 \(c.termTo)", state: c.state(on: .today()).label)
+        }
     }
 
     /// The subject's objections and repair applications still being handled, for its profile.
@@ -122,6 +143,11 @@ struct ProfileView {
     let actions: Bool
 
     struct OpenCase { let href, number, kind, record, status, dueOn: String }
+    struct XinyiLine { let name, summary, department, grounds: String }
+    struct CommitmentLine { let href, number, matters, term, state: String }
+    /// Profile only: the Xinyi+ incentives it qualifies for, and its commitments.
+    var xinyi: [XinyiLine] = []
+    var commitments: [CommitmentLine] = []
 
     init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?, openCases: [OpenCase]? = nil) {
         self.openCases = openCases ?? []

@@ -52,9 +52,11 @@ import XinyongStore
             for uri in ["/", "/search?q=郴州", "/search?q=x", "/subjects/\(code)", "/subjects/BADCODE", "/subjects/91350100M000100Y43",
                         "/publicity/penalties", "/publicity/licences", "/publicity/nothing", "/lists/red", "/lists/black", "/lists/watch",
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
-                        "/office/quality"] {
+                        "/office/quality", "/xinyi", "/commitments/sign", "/commitments/sign?matter=food_business_licence",
+                        "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000"] {
                 try await crawl(uri)
             }
+            try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
             try await crawl("/verify", method: .post, form: "number=XY0000")
             for uri in ["/submit", "/submit?type=admin_licence", "/checks", "/account", "/account/password", "/office/users", "/notices",
