@@ -7,11 +7,13 @@ import XinyongStore
 /// approval-on-commitment (审批替代型) commitment record becomes a commitment whose state follows its
 /// 履约状态 (in force ones whose term has ended show as expired), and every breach record gets the
 /// commitment it breached: a commitment record of the same subject and department a few months earlier,
-/// named by the breach's 承诺书编号, as the platform itself would have linked them.
+/// named by the breach's 承诺书编号, as the platform itself would have linked them. That record stays within
+/// the demo's three years and after the subject was registered, like every demo record.
 extension DemoGenerator {
     static let commitmentTermMonths = 6
 
-    func makeCommitments(_ records: inout [CreditRecord], random: inout SeededRandom) -> [Commitment] {
+    func makeCommitments(_ records: inout [CreditRecord], subjects: [Subject], random: inout SeededRandom) -> [Commitment] {
+        let registered = Dictionary(subjects.map { ($0.id, $0.registeredOn) }, uniquingKeysWith: { a, _ in a })
         var commitments: [Commitment] = []
         var added: [CreditRecord] = []
         for index in records.indices {
@@ -23,7 +25,8 @@ extension DemoGenerator {
                 records[index].fields["fulfilment"] = stored == .fulfilled ? "已履约" : "履约中"
                 commitments.append(commitment(for: records[index], id: record.documentNumber, stored: stored, breach: nil))
             case "commitment_breach":
-                guard let (commitmentRecord, id) = breachedCommitmentRecord(for: record, random: &random) else { continue }
+                let earliest = max(options.asOf.adding(months: -36), (registered[record.subjectID] ?? nil) ?? options.asOf.adding(months: -36))
+                guard let (commitmentRecord, id) = breachedCommitmentRecord(for: record, earliest: earliest, random: &random) else { continue }
                 records[index].fields["commitment_no"] = id
                 added.append(commitmentRecord)
                 commitments.append(commitment(for: commitmentRecord, id: id, stored: .breached, breach: record.id))
@@ -45,10 +48,11 @@ extension DemoGenerator {
             breachRecordID: breach, closedAt: stored == .inForce ? nil : signedAt)
     }
 
-    /// The commitment record a breach breached: signed four months before the breach was decided.
-    private func breachedCommitmentRecord(for breach: CreditRecord, random: inout SeededRandom) -> (CreditRecord, String)? {
+    /// The commitment record a breach breached: signed four months before the breach was decided, or on
+    /// `earliest` if that is later (never after the breach, which is itself on or after `earliest`).
+    private func breachedCommitmentRecord(for breach: CreditRecord, earliest: CivilDate, random: inout SeededRandom) -> (CreditRecord, String)? {
         guard let type = catalog.recordType("credit_commitment") else { return nil }
-        let signed = breach.decisionDate.adding(months: -4)
+        let signed = min(breach.decisionDate, max(breach.decisionDate.adding(months: -4), earliest))
         let id = ReceiptNumber.make("CN", on: signed, using: &random)
         var fields = breach.fields.filter { ["subject_name", "subject_kind", "subject_code", "legal_representative", "authority", "authority_code"].contains($0.key) }
         fields.merge(["commitment_type": "审批替代型", "matter": "涉企经营许可事项告知承诺", "fulfilment": "未履约",

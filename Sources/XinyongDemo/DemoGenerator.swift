@@ -84,7 +84,7 @@ public struct DemoGenerator: Sendable {
             var dueProcessRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
             let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, departments: builder.departments, random: &dueProcessRandom)
             var commitmentRandom = SeededRandom(seed: options.seed).fork(UInt64(2_000_000 + chunkStart / Self.chunkSize))
-            let commitments = makeCommitments(&chunkRecords, random: &commitmentRandom)
+            let commitments = makeCommitments(&chunkRecords, subjects: subjects, random: &commitmentRandom)
             let chunk = chunkRecords
             try await store.transaction { repos in
                 try await repos.subjects.insert(subjects, by: actor)

@@ -155,7 +155,7 @@ extension CheckAnswer {
             w.array("measures", measures, Self.write)
             w.array("incentives", incentives, Self.write)
             if let commitment { Self.write(&w, commitment: commitment) }
-            if !xinyi.isEmpty { Self.write(&w, xinyi: xinyi) }
+            Self.write(&w, xinyi: xinyi)
             w.object("freshness") { w in
                 w.string("as_of", freshness.asOf)
                 w.string("subject_records_updated_at", freshness.subjectRecordsUpdatedAt)
