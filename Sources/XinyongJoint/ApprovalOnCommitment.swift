@@ -44,11 +44,11 @@ extension JointService {
         })
     }
 
-    /// The Xinyi+ incentives the subject qualifies for that this department grants in this scenario.
-    func xinyi(subject: Subject, memberships: [ListMembership], department: String, scenario: String, on date: CivilDate,
-               catalog: XinyiCatalog = .shipped) async throws -> [CheckAnswer.XinyiBody] {
-        let grade = try await store.repositories.evaluations.grades(of: [subject.id])[subject.id]
-        return catalog.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: date)
+    /// The Xinyi+ incentives the subject qualifies for that this department grants in this scenario (the grade is
+    /// the one the answer carries).
+    func xinyi(subject: Subject, memberships: [ListMembership], grade: Grade?, department: String, scenario: String, on date: CivilDate,
+               catalog: XinyiCatalog = .shipped) -> [CheckAnswer.XinyiBody] {
+        catalog.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: date)
             .filter { $0.programme.granted(by: department, in: scenario) }
             .map { q in
                 .init(code: q.programme.code, name: q.programme.name, department: q.programme.department, legalBasis: q.programme.legalBasis,

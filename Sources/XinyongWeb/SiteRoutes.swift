@@ -75,16 +75,17 @@ struct SiteRoutes {
             document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
             openCases: try await openCases(of: subject))
-        view.xinyi = try await xinyi(of: subject)
+        view.grade = try await publicGrade(of: subject)
+        view.xinyi = try await xinyi(of: subject, grade: view.grade.flatMap { Grade(rawValue: $0.grade) })
         view.commitments = try await commitments(of: subject)
         return try platform.html("subject", context: context, view)
     }
 
-    /// The Xinyi+ incentives the subject qualifies for today, from its lists in force. The grade is left out
-    /// here: the public profile shows nothing that reveals a grade unless the office publishes grades.
-    func xinyi(of subject: Subject) async throws -> [ProfileView.XinyiLine] {
+    /// The Xinyi+ incentives the subject qualifies for today, from its lists in force and the grade the profile
+    /// shows: nothing here may reveal a grade the office does not publish.
+    func xinyi(of subject: Subject, grade: Grade?) async throws -> [ProfileView.XinyiLine] {
         let memberships = try await platform.store.repositories.lists.forSubject(subject.id).filter { $0.state == .listed }.map(\.membership)
-        return XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: nil), on: .today()).map { q in
+        return XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: .today()).map { q in
             .init(name: q.programme.name, summary: q.programme.summary, department: q.programme.department,
                   grounds: q.grounds.map(\.criterion.label).joined(separator: "、"))
         }
@@ -96,6 +97,15 @@ struct SiteRoutes {
             .init(href: "/commitments/\(c.id)", number: c.id, matters: c.matters.joined(separator: "；"),
                   term: "\(c.termFrom) 至 \(c.termTo)", state: c.state(on: .today()).label)
         }
+    }
+
+    /// Organisations' grades show on their profile only when the office publishes them; persons' never do.
+    func publicGrade(of subject: Subject) async throws -> ProfileView.GradeLine? {
+        guard subject.kind != .naturalPerson, let code = subject.code,
+            try await EvaluationRoutes(platform: platform).gradesArePublic(),
+            let e = try await platform.store.repositories.evaluations.find(subject.id, contributions: false)
+        else { return nil }
+        return .init(grade: e.grade.rawValue, label: e.grade.label, href: "/subjects/\(code.value)/evaluation", asOf: e.asOf.description)
     }
 
     /// The subject's objections and repair applications still being handled, for its profile.
@@ -141,6 +151,8 @@ struct ProfileView {
     /// (the public profile does, a printed report does not).
     let openCases: [OpenCase]
     let actions: Bool
+    /// The organisation's grade, when the office publishes grades.
+    var grade: GradeLine? = nil
 
     struct OpenCase { let href, number, kind, record, status, dueOn: String }
     struct XinyiLine { let name, summary, department, grounds: String }
@@ -148,6 +160,7 @@ struct ProfileView {
     /// Profile only: the Xinyi+ incentives it qualifies for, and its commitments.
     var xinyi: [XinyiLine] = []
     var commitments: [CommitmentLine] = []
+    struct GradeLine { let grade, label, href, asOf: String }
 
     init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?, openCases: [OpenCase]? = nil) {
         self.openCases = openCases ?? []
