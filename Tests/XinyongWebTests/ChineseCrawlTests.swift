@@ -66,6 +66,7 @@ import XinyongStore
             try await crawl("/submit", as: clerk, method: .post,
                             form: "record_type=admin_penalty&subject_name=x&subject_code=not%20a%20code&decision_date=2999-01-01")
             try await crawl("/checks", as: clerk, method: .post, form: "name=%E9%83%B4%E5%B7%9E%E5%BB%BA%E8%AE%BE&scenario=bidding")
+            try await crawl("/checks", as: clerk, method: .post, form: "code=\(code)&scenario=commitment_approval")
             try await crawl("/account/password", as: clerk, method: .post, form: "current=wrong&new=short&repeat=short")
             for uri in ["/office/quality", "/office/checks", "/office/users", "/office/audit", "/office/deliveries", "/office/deliveries/1",
                         "/account/totp", "/checks", "/submit",
