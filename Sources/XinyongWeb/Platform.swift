@@ -7,6 +7,7 @@ import Mustache
 import Prometheus
 import XinyongAccess
 import XinyongAudit
+import XinyongCommitments
 import XinyongDueProcess
 import XinyongEvaluation
 import XinyongExchange
@@ -153,6 +154,7 @@ func buildRouter(platform: Platform) -> Edge {
         ExchangeRoutes(platform: platform, importer: importer).register(on: edge)
         SubmitFormRoutes(platform: platform, importer: importer).register(on: edge)
         QualityPage(platform: platform).register(on: edge)
+        CommitmentRoutes(platform: platform, service: CommitmentService(store: platform.store, importer: importer)).register(on: edge)
     }
     return edge
 }
