@@ -72,12 +72,14 @@ struct BenchCheckCommand: AsyncParsableCommand {
             let platform = try await Platform.load(store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
                                                    reportKey: try await PlatformKeys.report(store: store, settings: settings))
             let chosenPort = port == 0 ? try freePort() : port
-            var logger = LogSetup.logger("xinyong.bench")
-            logger.logLevel = .critical
-            let app = buildApplication(platform: platform, host: "127.0.0.1", port: chosenPort, logger: logger)
-            let server = Task { try await app.runService() }
-            defer { server.cancel() }
-            try await waitUntilServing(port: chosenPort)
+            let logger = LogSetup.logger("xinyong.bench")
+            let server = BenchServer(buildApplication(platform: platform, host: "127.0.0.1", port: chosenPort, logger: logger), logger: logger)
+            do {
+                try await waitUntilServing(port: chosenPort)
+            } catch {
+                try? await server.stop()
+                throw error
+            }
 
             let all = codes.listed + codes.other
             let scenarios = ["government_procurement", "bidding", "subsidies_funds", "licences_approvals", "financing", "honours"]
@@ -94,8 +96,7 @@ struct BenchCheckCommand: AsyncParsableCommand {
             _ = try await LoadRun.run(port: chosenPort, requests: checkRequests, connections: connections, seconds: warmup)
             let trivialResult = try await LoadRun.run(port: chosenPort, requests: trivialRequest, connections: connections, seconds: seconds)
             let checkResult = try await LoadRun.run(port: chosenPort, requests: checkRequests, connections: connections, seconds: seconds)
-            server.cancel()
-            _ = try? await server.value
+            try await server.stop()
 
             let ratio = checkResult.rate / max(trivialResult.rate, 1)
             if json {

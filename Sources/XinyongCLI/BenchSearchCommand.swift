@@ -37,14 +37,17 @@ struct BenchSearchCommand: AsyncParsableCommand {
             let platform = try await Platform.load(store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
                                                    reportKey: try await PlatformKeys.report(store: store, settings: settings))
             let port = try freePort()
-            let app = buildApplication(platform: platform, host: "127.0.0.1", port: port)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService() }
+            let logger = LogSetup.logger("xinyong.bench")
+            let server = BenchServer(buildApplication(platform: platform, host: "127.0.0.1", port: port, logger: logger), logger: logger)
+            do {
                 try await waitUntilUp(port: port)
                 try await measure(Workload(subjects: subjects), port: port, subjectCount: try await store.repositories.subjects.count(),
                                   recordCount: try await store.repositories.records.count())
-                group.cancelAll()
+            } catch {
+                try? await server.stop()
+                throw error
             }
+            try await server.stop()
         } catch {
             await store.close()
             throw error
