@@ -69,14 +69,16 @@ let package = Package(
         // The audit trail nobody can rewrite: the hash chain's sealer, signed checkpoints, the verifier.
         .target(name: "XinyongAudit", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto"),
                                                      .product(name: "Logging", package: "swift-log")]),
+        // Graded supervision and double-random inspections: risk mappings, plans, the verifiable draw, results.
+        .target(name: "XinyongSupervision", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
-        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore"]),
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongSupervision"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
-                "XinyongJoint", "XinyongDueProcess", "XinyongAudit",
+                "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongSupervision",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -93,7 +95,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
-                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit",
+                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -119,6 +121,10 @@ let package = Package(
             dependencies: ["XinyongAccess", "XinyongTestSupport", .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
+        .testTarget(
+            name: "XinyongSupervisionTests",
+            dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+                           .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(

@@ -95,6 +95,7 @@ public struct DemoGenerator: Sendable {
             checkFailed += subjects.count { $0.codeCheckFailed }
             progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
         }
+        records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
         return Summary(departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }
 

@@ -31,7 +31,7 @@ public struct RiskMapping: Sendable, Codable, Equatable {
 
     /// Subjects the evaluation has not graded are a risk class of their own choosing, never silently "A".
     public static let ungraded = "ungraded"
-    public static let gradeKeys = ["A", "B", "C", "D", ungraded]
+    public static let gradeKeys = Grade.allCases.map(\.rawValue) + [ungraded]
 
     /// The mapping a department uses until it sets its own (`Resources/risk-mapping.json`).
     public static let shipped: RiskMapping = {
@@ -64,7 +64,7 @@ public struct RiskMapping: Sendable, Codable, Equatable {
     }
 
     /// The risk class of a subject with this grade (nil: never evaluated).
-    public func riskClass(forGrade grade: String?) -> String? { grades[grade ?? Self.ungraded] }
+    public func riskClass(for grade: Grade?) -> String? { grades[grade?.rawValue ?? Self.ungraded] }
 
     public func riskClass(_ code: String) -> RiskClass? { classes.first { $0.code == code } }
 }

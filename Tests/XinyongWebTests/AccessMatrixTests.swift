@@ -66,6 +66,10 @@ import XinyongTestSupport
         ("GET", "/office/checks", office),
         ("GET", "/api/v1/notices", department), ("GET", "/notices", department), ("GET", "/notices/{id}", department),
         ("GET", "/office/notices", office), ("GET", "/office/notices/{id}", office),
+        ("GET", "/inspections", open), ("GET", "/inspections/{id}", open), ("GET", "/api/v1/inspections/{id}", open),
+        ("GET", "/api/v1/risk-mapping", department), ("PUT", "/api/v1/risk-mapping", department),
+        ("POST", "/api/v1/inspections", department), ("POST", "/api/v1/inspections/{id}/draw", department),
+        ("POST", "/api/v1/inspections/{id}/results", department),
         ("POST", "/api/v1/batches", department), ("GET", "/api/v1/batches/{id}", department), ("GET", "/api/v1/changes", feed),
         ("POST", "/api/v1/records/{id}/withdraw", department), ("GET", "/api/v1/quality", office),
         ("POST", "/api/v1/admin/departments", admin), ("GET", "/api/v1/admin/keys", admin), ("POST", "/api/v1/admin/keys", admin),
@@ -169,7 +173,8 @@ struct MatrixFixtures {
     /// The path with its parameters filled in; `{id}` and `{code}` mean different things under different prefixes.
     func fill(_ path: String) -> String {
         let id = path.contains("/batches/") ? batch : path.contains("/checks/") ? check : path.contains("/records/") ? record
-            : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : path.contains("/notices/") ? "GZ20260101-0000000000" : ""
+            : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : path.contains("/notices/") ? "GZ20260101-0000000000"
+            : path.contains("/inspections/") ? "CC20260101-00000000" : ""
         let code = path.contains("/monitoring/") ? "431000" : self.code
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
             .replacingOccurrences(of: "{kind}", with: "penalties").replacingOccurrences(of: "{list}", with: "black")

@@ -29,6 +29,9 @@ import XinyongStore
         return sentence.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range, in: text)!]) }
     }
 
+    /// The demo's inspection plan (InspectionDemo.swift), published two weeks before the demo's as-of date, today.
+    static var demoPlan: String { "CC\(CivilDate.today().adding(days: -14).description.replacingOccurrences(of: "-", with: ""))-DEMO0001" }
+
     @Test func noPageSpeaksEnglish() async throws {
         let platform = try await Fixture.platform.value
         let callers = try await Callers.fixture.value
@@ -52,7 +55,7 @@ import XinyongStore
             for uri in ["/", "/search?q=郴州", "/search?q=x", "/subjects/\(code)", "/subjects/BADCODE", "/subjects/91350100M000100Y43",
                         "/publicity/penalties", "/publicity/licences", "/publicity/nothing", "/lists/red", "/lists/black", "/lists/watch",
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
-                        "/office/quality"] {
+                        "/office/quality", "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE"] {
                 try await crawl(uri)
             }
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
