@@ -6,7 +6,7 @@ import XinyongSupervision
 /// One double-random inspection plan of 资兴市's market regulation bureau, published two weeks before the
 /// as-of date, drawn four days later with a demo public value, and half of its targets' results published.
 /// One inspector must stay away from one enterprise (回避), so the page shows a conflict.
-/// Subjects the evaluation has not graded yet are ungraded; only the risk classes present become strata.
+/// Subjects the evaluation has not graded yet are ungraded; the risk classes present become the strata.
 /// Results are written as records directly, as the rest of the demo is; the platform publishes them through
 /// the exchange (``Supervision/enterResult(plan:subject:result:on:legalBasis:importer:by:)``).
 extension DemoGenerator {
@@ -20,10 +20,8 @@ extension DemoGenerator {
         let publishedOn = options.asOf.adding(days: -14), valueOn = options.asOf.adding(days: -10)
         let (_, mapping) = try await service.mapping(department: department.id)
         let candidates = try await service.candidates(kinds: [.enterprise], regions: [Self.inspectionRegion], mapping: mapping)
-        let present = Set(candidates.map(\.riskClass))
-        let strata = InspectionPlanDraft.strata(of: mapping).filter { present.contains($0.riskClass) }
-        guard !strata.isEmpty else { return 0 }  // a demo too small to have enterprises there has no plan
-        let targets = strata.reduce(0) { sum, s in
+        guard !candidates.isEmpty else { return 0 }  // a demo too small to have enterprises there has no plan
+        let targets = InspectionPlanDraft.strata(of: mapping).reduce(0) { sum, s in
             sum + Ratio.targets(basisPoints: Ratio.basisPoints(s.ratio), of: candidates.count { $0.riskClass == s.riskClass })
         }
         var random = SeededRandom(seed: options.seed).fork(3_000_000)
@@ -33,7 +31,7 @@ extension DemoGenerator {
         }
         let request = Supervision.PlanRequest(
             title: "\(valueOn.year)年资兴市市场主体“双随机、一公开”抽查", matters: Self.inspectionMatters, kinds: [.enterprise],
-            regions: [Self.inspectionRegion], strata: strata, inspectors: inspectors,
+            regions: [Self.inspectionRegion], inspectors: inspectors,
             maxTargetsPerInspector: targets * InspectionPlan.minimumInspectorsPerTarget / inspectors.count + 2,
             publicValueName: "\(valueOn)上证综合指数收盘点位（演示数值）", publicValueOn: valueOn)
         let id = "CC\(publishedOn.description.replacingOccurrences(of: "-", with: ""))-DEMO0001"

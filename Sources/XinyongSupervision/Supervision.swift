@@ -54,7 +54,7 @@ public struct Supervision: Sendable {
 
     // MARK: Plans
 
-    /// What a department sends; absent parts come from its mapping (strata) and its own region (scope).
+    /// What a department sends; absent parts come from its mapping (strata present among the candidates) and its own region (scope).
     public struct PlanRequest: Sendable {
         public var title: String
         public var matters: [String]
@@ -96,7 +96,7 @@ public struct Supervision: Sendable {
         let candidates = try await candidates(kinds: request.kinds, regions: regions, mapping: mapping)
         let draft = InspectionPlanDraft(
             id: id ?? Self.newID(today), departmentID: department, title: request.title, matters: request.matters,
-            kinds: request.kinds, regions: regions, strata: request.strata ?? InspectionPlanDraft.strata(of: mapping),
+            kinds: request.kinds, regions: regions, strata: request.strata ?? Self.strata(of: mapping, present: candidates),
             inspectors: request.inspectors, inspectorsPerTarget: request.inspectorsPerTarget,
             maxTargetsPerInspector: request.maxTargetsPerInspector, publicValueName: request.publicValueName,
             publicValueOn: request.publicValueOn, mappingVersion: version, publishedOn: today)
@@ -108,6 +108,13 @@ public struct Supervision: Sendable {
         }
         try await store.transaction { try await $0.inspections.insert(plan, candidates: candidates, by: actor) }
         return try await find(plan.id)
+    }
+
+    /// Without strata named, the mapping's classes that have candidates: a city where no one is graded D yet
+    /// still gets a plan. Strata a department names must each have candidates.
+    static func strata(of mapping: RiskMapping, present candidates: [InspectionCandidate]) -> [InspectionPlanDraft.Stratum] {
+        let present = Set(candidates.map(\.riskClass))
+        return InspectionPlanDraft.strata(of: mapping).filter { present.contains($0.riskClass) }
     }
 
     /// The subjects a plan of this scope would freeze now, each with its risk class: a department sees its strata before publishing.
