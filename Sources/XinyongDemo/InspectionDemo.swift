@@ -51,7 +51,8 @@ extension DemoGenerator {
         for (index, row) in try await store.repositories.inspections.targets(plan: id).enumerated() where index % 2 == 0 {
             guard let subject = try await store.repositories.subjects.find(id: row.target.subjectID), let code = subject.code else { continue }
             let result = index == 0 ? outcomes[1] : outcomes[0]
-            let on = max(options.asOf.adding(days: -random.int(0...8)), subject.registeredOn ?? options.asOf)
+            let inspected = options.asOf.adding(days: -random.int(0...8))
+            let on = max(inspected, subject.registeredOn ?? inspected)
             var fields = InspectionResultRecord.fields(plan: plan, subjectName: subject.name, subjectCode: code.value, result: result, on: on,
                                                        authority: department.name, authorityCode: department.code?.value, legalBasis: type.legalBasis)
             let schedule = try catalog.schedule(for: type, tier: nil, decisionDate: on, fields: fields, calendar: calendar)

@@ -148,7 +148,8 @@ public struct InspectionRepository: Sendable {
 
     /// Plans newest first, of one department or all.
     public func plans(department: String? = nil, limit: Int = 200) async throws -> [StoredInspectionPlan] {
-        let filter: SQLQueryString = department.map { "WHERE department_id = \(bind: $0)" } ?? ""
+        var filter: SQLQueryString = ""
+        if let department { filter = "WHERE department_id = \(bind: department)" }
         return try await db.raw("""
             SELECT plan, plan_sha256, status, public_value, seed, drawn_at, published_at FROM inspection_plans
             \(filter) ORDER BY published_at DESC, id DESC LIMIT \(bind: limit)
