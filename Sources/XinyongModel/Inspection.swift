@@ -233,10 +233,26 @@ public struct InspectionPlan: Sendable, Codable, Equatable {
 
     public var targetCount: Int { strata.reduce(0) { $0 + $1.targets } }
 
+    /// Written by hand rather than by JSONEncoder, whose `.sortedKeys` order is not specified as byte order
+    /// (`public_value_on` before `published_on` is what Python's `sort_keys` gives).
     public var canonicalJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        func stratum(_ s: Stratum) -> CanonicalJSON {
+            .object(["risk_class": .string(s.riskClass), "name": .string(s.name), "ratio_bp": .int(s.ratioBP),
+                     "candidates": .int(s.candidates), "targets": .int(s.targets)])
+        }
+        func inspector(_ i: Inspector) -> CanonicalJSON {
+            .object(["id": .string(i.id), "name": .string(i.name), "conflict_subjects": .strings(i.conflictSubjects),
+                     "conflict_regions": .strings(i.conflictRegions)])
+        }
+        return CanonicalJSON.object([
+            "algorithm": .string(algorithm), "id": .string(id), "department_id": .string(departmentID), "title": .string(title),
+            "matters": .strings(matters), "kinds": .strings(kinds), "regions": .strings(regions), "strata": .array(strata.map(stratum)),
+            "inspectors": .array(inspectors.map(inspector)), "inspectors_per_target": .int(inspectorsPerTarget),
+            "max_targets_per_inspector": .int(maxTargetsPerInspector), "public_value_name": .string(publicValueName),
+            "public_value_on": .string(publicValueOn.description), "mapping_version": .int(mappingVersion),
+            "published_on": .string(publishedOn.description), "candidate_count": .int(candidateCount),
+            "candidate_fingerprint": .string(candidateFingerprint),
+        ]).text
     }
 
     public var sha256: String { InspectionDraw.sha256(canonicalJSON) }
@@ -472,6 +488,64 @@ public enum InspectionDraw {
             if w.rank != t.rank || w.riskClass != t.riskClass { out.append("\(t.subjectID): rank or risk class differs from the draw") }
         }
         return out
+    }
+}
+
+/// JSON with keys sorted by their UTF-8 bytes, no whitespace and non-ASCII text as is: Python's
+/// `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`.
+public indirect enum CanonicalJSON: Sendable, Equatable {
+    case string(String), int(Int), array([CanonicalJSON]), object([String: CanonicalJSON])
+
+    static func strings(_ values: [String]) -> CanonicalJSON { .array(values.map(CanonicalJSON.string)) }
+
+    public var text: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .int(let n): out += String(n)
+        case .string(let s): Self.quote(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, key) in members.keys.sorted(by: InspectionText.precedes).enumerated() {
+                if i > 0 { out += "," }
+                Self.quote(key, to: &out)
+                out += ":"
+                members[key]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Python's escapes: quote, backslash, the five short forms, and `\u00xx` for other control characters.
+    private static func quote(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 }
 

@@ -127,6 +127,21 @@ struct Drawn: Equatable {
         #expect(InspectionDraw.fingerprint(moved) != base)
     }
 
+    @Test func theCanonicalJSONSortsKeysByBytesAndDecodesToThePlan() throws {
+        let candidates = F.codes().prefix(10).map { InspectionCandidate(subjectID: $0.value, riskClass: "general", regionCode: $0.regionCode) }
+        let draft = InspectionPlanDraft(
+            id: "CC1", departmentID: F.department, title: "抽查 \"引号\" \\", matters: ["事项"], kinds: [.enterprise], regions: ["431000"],
+            strata: [.init(riskClass: "general", name: "一般风险", ratio: 0.25)], inspectors: F.inspectors(2), inspectorsPerTarget: 2,
+            maxTargetsPerInspector: 3, publicValueName: "数值", publicValueOn: F.valueOn, mappingVersion: 0, publishedOn: F.publishedOn)
+        let plan = try InspectionPlan.make(draft, candidates: Array(candidates))
+        let text = plan.canonicalJSON
+        #expect(text.contains(#""public_value_on":"2026-11-06","published_on":"2026-11-02""#))
+        #expect(text.contains(#""title":"抽查 \"引号\" \\""#))
+        #expect(!text.contains(", ") && !text.contains(": "), "no whitespace between tokens")
+        #expect(try InspectionPlan.decode(canonicalJSON: text) == plan)
+        #expect(plan.strata[0].targets == 3, "ceil(0.25 × 10)")
+    }
+
     @Test(arguments: Backend.allCases) func aRegradedSubjectChangesThePublishedFingerprint(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let service = Supervision(store: store)
