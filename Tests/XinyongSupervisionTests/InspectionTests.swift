@@ -98,20 +98,24 @@ struct Drawn: Equatable {
             #expect(stored.plan.strata.map(\.candidates) == [10, 35, 10, 5])  // low, general (B + ungraded), higher, high
             _ = try await service.draw(stored.plan.id, publicValue: "3321.47", today: F.valueOn, by: F.actor)
             let targets = try await store.repositories.inspections.targets(plan: stored.plan.id).map(\.target)
-            for stratum in stored.plan.strata {
-                let drawn = targets.filter { $0.riskClass == stratum.riskClass }
-                let expected = Int((Double(stratum.ratioBP) / 10_000 * Double(stratum.candidates)).rounded(.up))
-                #expect(drawn.count == expected, "stratum \(stratum.riskClass)")
-                #expect(drawn.map(\.rank).sorted() == (0..<expected).map { $0 + 1 })
-            }
-            #expect(targets.count == 1 + 2 + 2 + 3)
-            var load: [String: Int] = [:]
-            for t in targets {
-                #expect(Set(t.inspectors).count == 2)
-                for i in t.inspectors { load[i, default: 0] += 1 }
-            }
-            #expect(load.values.allSatisfy { $0 <= 3 })
+            Self.expectRatiosHold(stored.plan, targets)
         }
+    }
+
+    /// Each stratum draws ceil(ratio × n), ranked 1…k; each target gets two inspectors; no inspector exceeds the cap.
+    static func expectRatiosHold(_ plan: InspectionPlan, _ targets: [InspectionTarget]) {
+        for stratum in plan.strata {
+            let drawn = targets.filter { $0.riskClass == stratum.riskClass }
+            let expected = Int((Double(stratum.ratioBP) / 10_000 * Double(stratum.candidates)).rounded(.up))
+            #expect(drawn.count == expected, "stratum \(stratum.riskClass)")
+            let ranks = drawn.map(\.rank).sorted()
+            #expect(ranks == Array(1..<(expected + 1)))
+        }
+        #expect(targets.count == 8, "1 low + 2 general + 2 higher + 3 high")
+        let assignments = targets.flatMap(\.inspectors)
+        #expect(targets.allSatisfy { Set($0.inspectors).count == 2 })
+        let load = Dictionary(grouping: assignments, by: { $0 }).mapValues(\.count)
+        #expect(load.values.allSatisfy { $0 <= plan.maxTargetsPerInspector })
     }
 
     @Test func aChangedCandidateListChangesTheFingerprint() {

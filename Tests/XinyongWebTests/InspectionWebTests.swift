@@ -12,7 +12,7 @@ import XinyongStore
 @Suite struct InspectionWebTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func withServer(_ body: (any TestClientProtocol, Platform, Callers) async throws -> Void) async throws {
+    func withServer(_ body: @Sendable (any TestClientProtocol, Platform, Callers) async throws -> Void) async throws {
         let platform = try await Fixture.platform.value
         let callers = try await Callers.fixture.value
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
