@@ -26,38 +26,48 @@ struct InspectionRoutes {
 
     // MARK: Risk mapping
 
-    struct MappingBody: Codable {
+    /// Grades travel as a list of pairs, not an object keyed by grade: the one JSON decoder names unknown
+    /// fields by the request's properties, which an object keyed by data would defeat.
+    struct GradeClass: Codable { let grade: String; let riskClass: String }
+
+    struct MappingBody: Encodable {
         let department: String
         let version: Int
-        let mapping: RiskMapping
+        let classes: [RiskMapping.RiskClass]
+        let grades: [GradeClass]
+
+        init(department: String, version: Int, mapping: RiskMapping) {
+            self.department = department
+            self.version = version
+            classes = mapping.classes
+            grades = RiskMapping.gradeKeys.compactMap { g in mapping.grades[g].map { GradeClass(grade: g, riskClass: $0) } }
+        }
     }
 
     @Sendable func mapping(_ request: Request, context: AppRequestContext) async throws -> Response {
         let department = try context.department(requested: PublicQuery(request: request).text("department"))
         let (version, mapping) = try await service.mapping(department: department)
-        return try Self.plainJSON(MappingBody(department: department, version: version, mapping: mapping))
-    }
-
-    /// Without the snake-case key strategy, which would lower-case the grades (`A`) used as keys of the mapping.
-    static func plainJSON(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return try JSONBody.response(MappingBody(department: department, version: version, mapping: mapping))
     }
 
     struct MappingRequest: Decodable {
         let department: String?
         let classes: [RiskMapping.RiskClass]
-        let grades: [String: String]
+        let grades: [GradeClass]
     }
 
     @Sendable func setMapping(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await JSONRequest.decode(MappingRequest.self, request)
         let department = try context.department(requested: body.department)
-        let mapping = RiskMapping(classes: body.classes, grades: body.grades)
+        var grades: [String: String] = [:]
+        for pair in body.grades {
+            guard grades.updateValue(pair.riskClass, forKey: pair.grade) == nil else {
+                throw Problem.invalidField("grades", "grade \(pair.grade.prefix(20)) is listed twice")
+            }
+        }
+        let mapping = RiskMapping(classes: body.classes, grades: grades)
         let version = try await refusals { try await service.setMapping(mapping, department: department, by: context.actor("risk mapping")) }
-        return try Self.plainJSON(MappingBody(department: department, version: version, mapping: mapping), status: .created)
+        return try JSONBody.response(MappingBody(department: department, version: version, mapping: mapping), status: .created)
     }
 
     // MARK: Plans, draws, results

@@ -224,7 +224,7 @@ struct Drawn: Equatable {
             #expect(try await service.setMapping(good, department: F.department, by: F.actor) == 1)
             #expect(try await service.mapping(department: F.department).version == 1)
             #expect(try await store.repositories.audit.entries(entity: "inspection_mappings").count == 1)
-            let plan = try await service.publish(F.request(), department: F.department, today: F.publishedOn, by: F.actor)
+            let plan = try await service.publish(F.request(cap: 5), department: F.department, today: F.publishedOn, by: F.actor)
             #expect(plan.plan.mappingVersion == 1)
             #expect(plan.plan.strata.first { $0.riskClass == "higher" }?.candidates == 35)
         }

@@ -67,12 +67,14 @@ import XinyongStore
                     (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
                 }
             }
-            let (mappingStatus, mapping) = try await send(.put, "/api/v1/risk-mapping", #"{"classes":[{"code":"low","name":"低风险","ratio":1.5}],"grades":{"A":"low"}}"#)
+            let (mappingStatus, mapping) = try await send(.put, "/api/v1/risk-mapping", #"{"classes":[{"code":"low","name":"低风险","ratio":1.5}],"grades":[{"grade":"A","risk_class":"low"}]}"#)
             #expect(mappingStatus == 422 && mapping["type"] as? String == "/problems/risk-mapping-refused")
             #expect((mapping["issues"] as? [String])?.count == 5, "a ratio above 1 and four unmapped grades")
 
             // One class for every grade, so that the plan does not depend on how the shared demo is graded.
-            let (setStatus, set) = try await send(.put, "/api/v1/risk-mapping", #"{"classes":[{"code":"all","name":"全部","ratio":0.05}],"grades":{"A":"all","B":"all","C":"all","D":"all","ungraded":"all"}}"#)
+            let pairs: [String] = RiskMapping.gradeKeys.map { #"{"grade":"\#($0)","risk_class":"all"}"# }
+            let single = #"{"classes":[{"code":"all","name":"全部","ratio":0.05}],"grades":["# + pairs.joined(separator: ",") + "]}"
+            let (setStatus, set) = try await send(.put, "/api/v1/risk-mapping", single)
             #expect(setStatus == 201 && (set["version"] as? Int ?? 0) >= 1, "\(set)")
             let tomorrow = CivilDate.today().adding(days: 1)
             let plan = """
