@@ -1201,6 +1201,51 @@ def step_admin_office(ctx):
     log_out(ctx)
 
 
+def step_evaluation(ctx):
+    """(w) an administrator opens 信用评价 from the header, looks up a black-listed firm's explanation (grade D,
+    the black-list veto first, its record with objection and repair links, a what-if), turns public grades on,
+    sees the grade on the firm's public profile and its public explanation, and turns them off again."""
+    d = ctx.driver
+    code, name = black_listed_subject(ctx)
+    signed_out(ctx)
+    log_in(ctx, ADMIN)
+    links = d.find_elements(By.CSS_SELECTOR, "header nav.account a[href='/office/evaluation']")
+    assert links, "the administrator's header has no link to /office/evaluation"
+    click_and_wait(d, links[0])
+    assert "公共信用综合评价" in h1_of(d), "/office/evaluation has h1 %r" % h1_of(d)
+    tables = d.find_elements(By.CSS_SELECTOR, "main table")
+    assert len(tables) >= 4, "/office/evaluation shows %d tables, expected the model and three distributions" % len(tables)
+    assert_no_inline_script(d)
+    screenshot(ctx, "office-evaluation.png")
+    box = wait_for(d, "form[action='/office/evaluation/explain'] input[name=code]")
+    box.send_keys(code)
+    submit_and_wait(d, d.find_element(By.CSS_SELECTOR, "form[action='/office/evaluation/explain'] button"))
+    grade = text_of(d, "p.grade strong")
+    assert grade.startswith("D"), "%s (%s) is on the black list but its explanation says %r" % (name, code, grade)
+    rows = [[td.text.strip() for td in row.find_elements(By.TAG_NAME, "td")] for row in d.find_elements(By.CSS_SELECTOR, "table tbody tr")]
+    assert rows and rows[0][0] == "V01", "the first reason of a black-listed firm is %r, expected the veto V01" % (rows[:1],)
+    record_links = d.find_elements(By.CSS_SELECTOR, "table tbody tr td a[href$='/objection']")
+    assert record_links, "the explanation links no objection form"
+    assert d.find_elements(By.CSS_SELECTOR, "table tbody tr td a[href$='/repair']"), "the explanation links no repair form"
+    assert "若修复此记录" in visible_text(d), "the explanation has no what-if"
+    screenshot(ctx, "office-evaluation-explain.png")
+    log("      %s: %s, %d reasons, what-if: %s" % (name, grade, len(rows), rows[0][-1]))
+
+    d.get(ctx.url("/office/evaluation"))
+    submit_and_wait(d, wait_for(d, "form[action='/office/evaluation/public'] button"))
+    d.get(ctx.url("/subjects/%s" % code))
+    shown = d.find_elements(By.CSS_SELECTOR, "dl.identity span.grade")
+    assert shown and shown[0].text.startswith("D"), "with public grades on, the profile of %s shows %r" % (code, [e.text for e in shown])
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "dl.identity a[href='/subjects/%s/evaluation']" % code))
+    assert "主要扣分原因" in visible_text(d), "the public explanation lacks its reasons"
+    assert_chinese(d, "the public explanation")
+    d.get(ctx.url("/office/evaluation"))
+    submit_and_wait(d, wait_for(d, "form[action='/office/evaluation/public'] button"))
+    status, _, _ = fetch(ctx.url("/subjects/%s/evaluation" % code))
+    assert status == 404, "with public grades off again, the public explanation answered %d" % status
+    log_out(ctx)
+
+
 def step_auditor_refused(ctx):
     """(p) an auditor lands on the audit trail and is refused the user administration (403, 无权访问)."""
     d = ctx.driver
@@ -1456,6 +1501,7 @@ STEPS = [
     ("s", "public pages at desktop and phone sizes, no English sentences", step_pages, ()),
     ("u", "objection: filed with a PDF, followed, accepted and rejected; the flag goes", step_objection, ()),
     ("v", "repair: refused before its date; granted after it; gone from profile, list and check", step_repair, ()),
+    ("w", "evaluation: office distributions, a black-listed firm's explanation, public grades on and off", step_evaluation, ()),
     # Last, so that the other steps give the background monitoring demo time to load.
     ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
 ]

@@ -5,5 +5,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the platform (use a release build: swift build -c release).",
-        subcommands: [BenchImportCommand.self, BenchMonitorCommand.self, BenchSearchCommand.self, BenchCheckCommand.self])
+        subcommands: [BenchImportCommand.self, BenchMonitorCommand.self, BenchSearchCommand.self, BenchCheckCommand.self, BenchEvaluateCommand.self])
 }

@@ -86,12 +86,6 @@ struct BenchImportCommand: AsyncParsableCommand {
     }
 
     private func format(_ x: Double) -> String { String(format: "%.2f", x) }
-
-    private func peakMemoryMiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss / 1024
-    }
 }
 
 /// A realistic penalty file in the national double-publicity layout, streamed to disk.

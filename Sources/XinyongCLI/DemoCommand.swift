@@ -80,6 +80,7 @@ struct DemoReport {
             "demo data written to \(settings.database) in \(String(format: "%.1f", elapsed.seconds)) s",
             "  departments: \(s.departments)", "  subjects:    \(s.subjects) (\(s.checkFailedCodes) with a failing check character, kept and flagged)",
             "  records:     \(s.records)",
+            "  grades:      " + Grade.allCases.map { "\($0.rawValue) \(s.grades[$0] ?? 0)" }.joined(separator: ", "),
         ]
         if case .sqlite(let path) = settings.database {
             let bytes = ["", "-wal", "-shm"].compactMap {

@@ -77,6 +77,11 @@ struct ServeCommand: AsyncParsableCommand {
             background.append(Task.detached {
                 await WebhookDelivery(store: store).run { logger.error("webhook deliveries failed: \($0)") }
             })
+            // Grades follow the change feed within seconds, and everyone is evaluated again each new day.
+            let evaluation = platform.evaluation
+            background.append(Task.detached {
+                await evaluation.run { logger.error("evaluation failed: \($0)") }
+            })
             print("Xinyong is serving \(settings.database) at http://\(settings.host):\(settings.port)")
             try await app.runService()
             await Self.stop(background)

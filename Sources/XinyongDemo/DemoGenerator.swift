@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import XinyongModel
+import XinyongEvaluation
 import XinyongStore
 
 /// Fills an empty database with a synthetic Chenzhou (郴州市 and its 11 county-level divisions):
@@ -30,6 +31,8 @@ public struct DemoGenerator: Sendable {
     }
 
     public struct Summary: Sendable {
+        /// Subjects per grade, as of the demo's date.
+        public let grades: [Grade: Int]
         public let departments: Int
         public let subjects: Int
         public let records: Int
@@ -95,8 +98,11 @@ public struct DemoGenerator: Sendable {
             checkFailed += subjects.count { $0.codeCheckFailed }
             progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
         }
+        // Every demo subject gets its grade as of the demo's date, so that grades, explanations and graded
+        // supervision show at once; the inspection plan then draws by those grades.
+        let grades = try await Evaluator.current(store: store, on: options.asOf).evaluateAll(asOf: options.asOf)
         records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
-        return Summary(departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
+        return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }
 
     // MARK: Departments

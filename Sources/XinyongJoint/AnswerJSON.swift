@@ -154,6 +154,21 @@ extension CheckAnswer {
             }
             w.array("measures", measures, Self.write)
             w.array("incentives", incentives, Self.write)
+            if let e = evaluation {
+                w.object("evaluation") { w in
+                    w.string("grade", e.grade)
+                    w.number("score", e.score)
+                    w.number("model_version", e.modelVersion)
+                    w.string("as_of", e.asOf)
+                    w.array("reasons", e.reasons) { w, r in
+                        w.object { w in
+                            w.string("code", r.code)
+                            w.string("text", r.text)
+                            w.string("record_id", r.recordId)
+                        }
+                    }
+                }
+            }
             w.object("freshness") { w in
                 w.string("as_of", freshness.asOf)
                 w.string("subject_records_updated_at", freshness.subjectRecordsUpdatedAt)

@@ -102,7 +102,7 @@ public final class JointService: Sendable {
             checkId: id, checkedAt: now,
             department: .init(id: department.id, name: department.name, category: department.category),
             scenario: .init(code: scenario.code, name: scenario.name), query: .init(kind: "", value: ""), result: "no_match",
-            match: .init(method: "none"), memberships: [], pendingNotice: [], measures: [], incentives: [],
+            match: .init(method: "none"), memberships: [], pendingNotice: [], measures: [], incentives: [], evaluation: nil,
             freshness: .init(asOf: now, subjectRecordsUpdatedAt: nil, latestChangeAt: nil, latestChangeSeq: nil),
             feedback: "/api/v1/checks/\(id)/feedback")
 
@@ -185,6 +185,10 @@ public final class JointService: Sendable {
                       issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)
             }
             answer.result = !active.isEmpty ? "hit" : answer.pendingNotice.isEmpty ? "clear" : "pending_notice"
+            answer.evaluation = try await store.repositories.evaluations.find(s.id, contributions: false).map { e in
+                .init(grade: e.grade.rawValue, score: e.score, modelVersion: e.modelVersion, asOf: e.asOf.description,
+                      reasons: e.reasons.map { .init(code: $0.code, text: $0.text, recordId: $0.recordID) })
+            }
         } else {
             answer.result = answer.match.candidates.isEmpty ? "no_match" : "candidates"
             // Even without a subject the department learns how current the data it was compared with is.
@@ -405,13 +409,29 @@ public struct CheckAnswer: Sendable, Codable {
     public var measures: [MeasureBody]
     /// 信易+ incentives the department may grant.
     public var incentives: [MeasureBody]
+    /// The subject's public credit evaluation, when it has one.
+    public var evaluation: EvaluationBody?
     public var freshness: Freshness
     public var feedback: String
     /// The stored JSON text of this answer (not itself encoded).
     public var encoded: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, freshness, feedback
+        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, evaluation, freshness, feedback
+    }
+
+    /// The grade, the model and cut-off it came from, and its reason codes with their records.
+    public struct EvaluationBody: Codable, Sendable, Equatable {
+        public struct Reason: Codable, Sendable, Equatable {
+            public let code: String
+            public let text: String
+            public let recordId: String
+        }
+        public let grade: String
+        public let score: Double
+        public let modelVersion: Int
+        public let asOf: String
+        public let reasons: [Reason]
     }
 
     public static let encoder: JSONEncoder = {
@@ -443,6 +463,7 @@ extension CheckAnswer {
         pendingNotice = try c.decodeIfPresent([PendingNoticeBody].self, forKey: .pendingNotice) ?? []
         measures = try c.decode([MeasureBody].self, forKey: .measures)
         incentives = try c.decode([MeasureBody].self, forKey: .incentives)
+        evaluation = try c.decodeIfPresent(EvaluationBody.self, forKey: .evaluation)
         freshness = try c.decode(Freshness.self, forKey: .freshness)
         feedback = try c.decode(String.self, forKey: .feedback)
     }

@@ -214,6 +214,8 @@ struct CheckRoutes {
             let incentives: [Line]
             let candidates: [Line]
             let freshness: String
+            /// The subject's grade and the reasons behind it, when it has one.
+            let evaluation: String?
             /// Measures and incentives to report on, in the feedback form.
             let feedback: [Line]
         }
@@ -332,6 +334,10 @@ struct CheckRoutes {
                       mandatory: false)
             },
             freshness: "数据截至 \(a.freshness.latestChangeAt.map(beijingTime) ?? "—")（变更序号 \(a.freshness.latestChangeSeq.map(String.init) ?? "—")）；主体记录最近更新 \(a.freshness.subjectRecordsUpdatedAt.map(beijingTime) ?? "—")",
+            evaluation: a.evaluation.map { e in
+                "公共信用综合评价 \(Grade(rawValue: e.grade)?.label ?? e.grade)，\(String(format: "%.2f", e.score)) 分（模型第 \(e.modelVersion) 版，数据截止 \(e.asOf)）"
+                    + (e.reasons.isEmpty ? "" : "；主要原因：" + e.reasons.map { "\($0.code) \($0.text)" }.joined(separator: "、"))
+            },
             feedback: (a.measures + a.incentives).map(measure))
     }
 

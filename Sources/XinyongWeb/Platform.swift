@@ -8,6 +8,7 @@ import Prometheus
 import XinyongAccess
 import XinyongAudit
 import XinyongDueProcess
+import XinyongEvaluation
 import XinyongExchange
 import XinyongJoint
 import XinyongModel
@@ -32,6 +33,8 @@ public struct Platform: Sendable {
     public let keys: AccessKeys
     /// The audit trail's hash chain and signed checkpoints; `serve` runs its sealer.
     public let auditTrail: AuditTrail
+    /// Grades: the evaluator and the follower that keeps them current; `serve` runs the follower.
+    public let evaluation: EvaluationFollower
     let cookies: SessionCookies
     let templates: MustacheLibrary
 
@@ -55,6 +58,7 @@ public struct Platform: Sendable {
         return Platform(store: store, catalogs: catalogs, regions: .shipped, personKey: personKey, site: site,
                         statistics: SiteStatisticsCache(store: store), accounts: Accounts(store: store, requireTOTPForAdmins: requireTOTP), keys: AccessKeys(store: store),
                         auditTrail: AuditTrail(store: store, key: auditKey),
+                        evaluation: EvaluationFollower(evaluator: try await Evaluator.current(store: store)),
                         cookies: SessionCookies(secure: secureCookies), templates: templates)
     }
 
@@ -144,6 +148,7 @@ func buildRouter(platform: Platform) -> Edge {
         DueProcessRoutes(platform: platform, service: DueProcess(store: platform.store, catalog: catalog)).register(on: edge)
     }
     NoticeRoutes(platform: platform).register(on: edge)
+    EvaluationRoutes(platform: platform).register(on: edge)
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)
         ExchangeRoutes(platform: platform, importer: importer).register(on: edge)

@@ -71,10 +71,21 @@ struct SiteRoutes {
             return try platform.message(heading, detail: problem.page ?? problem.detail, input: code, context: context, status: problem.status)
         }
         let document = try await platform.site.profile(of: subject)
-        return try platform.html("subject", context: context, ProfileView(
+        var view = ProfileView(
             document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
-            openCases: try await openCases(of: subject)))
+            openCases: try await openCases(of: subject))
+        view.grade = try await publicGrade(of: subject)
+        return try platform.html("subject", context: context, view)
+    }
+
+    /// Organisations' grades show on their profile only when the office publishes them; persons' never do.
+    func publicGrade(of subject: Subject) async throws -> ProfileView.GradeLine? {
+        guard subject.kind != .naturalPerson, let code = subject.code,
+            try await EvaluationRoutes(platform: platform).gradesArePublic(),
+            let e = try await platform.store.repositories.evaluations.find(subject.id, contributions: false)
+        else { return nil }
+        return .init(grade: e.grade.rawValue, label: e.grade.label, href: "/subjects/\(code.value)/evaluation", asOf: e.asOf.description)
     }
 
     /// The subject's objections and repair applications still being handled, for its profile.
@@ -120,8 +131,11 @@ struct ProfileView {
     /// (the public profile does, a printed report does not).
     let openCases: [OpenCase]
     let actions: Bool
+    /// The organisation's grade, when the office publishes grades.
+    var grade: GradeLine? = nil
 
     struct OpenCase { let href, number, kind, record, status, dueOn: String }
+    struct GradeLine { let grade, label, href, asOf: String }
 
     init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?, openCases: [OpenCase]? = nil) {
         self.openCases = openCases ?? []

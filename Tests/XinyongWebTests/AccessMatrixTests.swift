@@ -46,6 +46,8 @@ import XinyongTestSupport
         ("POST", "/office/objections/{number}/accept", office), ("POST", "/office/objections/{number}/decision", office),
         ("POST", "/office/repairs/{number}/forward", office), ("POST", "/office/repairs/{number}/decision", office),
         ("GET", "/office/evidence/{owner}/{seq}", office),
+        ("GET", "/office/evaluation", office), ("GET", "/office/evaluation/explain", office), ("POST", "/office/evaluation/public", admin),
+        ("GET", "/subjects/{code}/evaluation", open), ("GET", "/api/v1/subjects/{code}/evaluation", department), ("GET", "/api/v1/evaluation", office),
         ("GET", "/api/v1/objections", department), ("POST", "/api/v1/objections/{number}/decision", department),
         ("GET", "/api/v1/repairs", department), ("POST", "/api/v1/repairs/{number}/decision", department),
         ("GET", "/health", open), ("GET", "/metrics", admin), ("GET", "/openapi.json", open), ("GET", "/api/v1/ping", open),

@@ -55,7 +55,8 @@ import XinyongStore
             for uri in ["/", "/search?q=郴州", "/search?q=x", "/subjects/\(code)", "/subjects/BADCODE", "/subjects/91350100M000100Y43",
                         "/publicity/penalties", "/publicity/licences", "/publicity/nothing", "/lists/red", "/lists/black", "/lists/watch",
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
-                        "/office/quality", "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE"] {
+                        "/office/quality", "/subjects/\(code)/evaluation", "/inspections", "/inspections/\(Self.demoPlan)",
+                        "/inspections/CC20260101-NONE"] {
                 try await crawl(uri)
             }
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
@@ -70,7 +71,8 @@ import XinyongStore
             try await crawl("/account/password", as: clerk, method: .post, form: "current=wrong&new=short&repeat=short")
             for uri in ["/office/quality", "/office/checks", "/office/users", "/office/audit", "/office/deliveries", "/office/deliveries/1",
                         "/account/totp", "/checks", "/submit",
-                        "/office/notices", "/office/notices/GZ20260101-0000000000"] {
+                        "/office/notices", "/office/notices/GZ20260101-0000000000",
+                        "/office/evaluation", "/office/evaluation/explain?code=\(code)", "/office/evaluation/explain?code=BAD"] {
                 try await crawl(uri, as: admin)
             }
             try await crawl("/office/users", as: admin, method: .post, form: "name=x&role=clerk")

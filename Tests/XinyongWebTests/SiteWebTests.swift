@@ -196,7 +196,7 @@ struct Count: Decodable { let n: Int }
         site.exportLimit = exportLimit
         site.exportChunkSize = chunkSize
         return Platform(store: platform.store, catalogs: platform.catalogs, regions: platform.regions, personKey: platform.personKey,
-                        site: site, statistics: platform.statistics, accounts: platform.accounts, keys: platform.keys, auditTrail: platform.auditTrail, cookies: platform.cookies,
+                        site: site, statistics: platform.statistics, accounts: platform.accounts, keys: platform.keys, auditTrail: platform.auditTrail, evaluation: platform.evaluation, cookies: platform.cookies,
                         templates: platform.templates)
     }
 
