@@ -86,6 +86,8 @@ public struct DemoGenerator: Sendable {
             var chunkRecords = subjects.flatMap { builder.records(for: $0, random: &random) }
             var dueProcessRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
             let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, departments: builder.departments, random: &dueProcessRandom)
+            var commitmentRandom = SeededRandom(seed: options.seed).fork(UInt64(2_000_000 + chunkStart / Self.chunkSize))
+            let commitments = makeCommitments(&chunkRecords, subjects: subjects, random: &commitmentRandom)
             let chunk = chunkRecords
             try await store.transaction { repos in
                 try await repos.subjects.insert(subjects, by: actor)
@@ -93,6 +95,7 @@ public struct DemoGenerator: Sendable {
                 try await repos.objections.insert(cases.objections, by: actor)
                 try await repos.repairs.insert(cases.repairs, by: actor)
                 try await repos.notices.insert(cases.notices, by: actor, batch: nil)
+                try await repos.commitments.insert(commitments, by: actor)
             }
             records += chunkRecords.count
             checkFailed += subjects.count { $0.codeCheckFailed }

@@ -37,9 +37,10 @@ public final class EvaluationFollower: Sendable {
         let latest = try await repos.latestAsOf()
         let graded = try await repos.count()
         let subjects = try await evaluator.store.repositories.subjects.count()
-        if latest != today || graded < subjects {
+        if subjects > 0, latest != today || graded < subjects {
             // The cursor moves first: changes arriving during the run are followed afterwards.
-            try await repos.moveCursor(to: repos.latestChange())
+            let end = try await repos.latestChange()
+            try await evaluator.store.transaction { try await $0.evaluations.moveCursor(to: end) }
             try await evaluator.evaluateAll(asOf: today)
         }
         fullRunDay.withLock { $0 = today }

@@ -26,8 +26,8 @@ public struct Evaluator: Sendable {
     /// database has none.
     public static func current(store: Store, on date: CivilDate = .today()) async throws -> Evaluator {
         let repos = store.repositories
-        if try await repos.evaluations.model(on: date) == nil {
-            try await repos.evaluations.install(.shipped, by: .system("shipped evaluation model"))
+        if try await repos.evaluations.model(version: EvaluationModel.shipped.version) == nil {
+            try await store.transaction { try await $0.evaluations.install(.shipped, by: .system("shipped evaluation model")) }
         }
         // A database whose models all take effect later (a test's past date) uses the shipped one.
         let inForce = try await repos.evaluations.model(on: date)

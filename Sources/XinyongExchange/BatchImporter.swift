@@ -91,9 +91,15 @@ public struct BatchImporter: Sendable {
     }
 
     /// Runs the batch over `rows` (chunks of rows as they are read) and stores its report.
+    ///
+    /// `alongside`, when given, runs in the batch's transaction once its rows are written (never for a batch
+    /// that is rolled back), with the records created or corrected: a service that keeps its own row next to
+    /// a record (a commitment's fulfilment beside its breach record) writes both or neither. Whatever it
+    /// throws rolls the batch back and is thrown to the caller.
     public func run(
         _ request: BatchRequest, source: any RowSource, today: CivilDate = .today(),
-        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+        alongside: (@Sendable (Repositories, [CreditRecord]) async throws -> Void)? = nil
     ) async throws -> BatchSummary {
         let validator = try await validator(for: request, today: today)
         // The consequences a notice before listing names are the measures in force; read once per batch.
@@ -116,6 +122,7 @@ public struct BatchImporter: Sendable {
                 try await work.flush()
                 if source.fileIssues.contains(where: { $0.severity == .error }) { work.outcome.fileFailed = true }
                 if work.outcome.mustRollBack { throw RolledBack(outcome: work.outcome) }
+                try await alongside?(repos, work.written)
                 return work.outcome
             }
         } catch let rolledBack as RolledBack {
@@ -168,6 +175,8 @@ struct ChunkWriter {
     /// The measures in force, when the type's records wait for a notice before listing.
     let measures: MeasureCatalog?
     var outcome: Outcome
+    /// The records created or corrected, for a caller's `alongside` write.
+    private(set) var written: [CreditRecord] = []
     private var pending: [InputRow] = []
     /// Document numbers seen in this batch (per chunk; earlier chunks are found through batch_id).
     private var seenInChunk: [String: Int] = [:]
@@ -315,5 +324,6 @@ struct ChunkWriter {
         }
         outcome.created += newRecords.count
         outcome.corrected += corrections.count
+        written += newRecords + corrections.map(\.new)
     }
 }

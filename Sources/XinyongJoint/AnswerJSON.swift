@@ -169,6 +169,8 @@ extension CheckAnswer {
                     }
                 }
             }
+            if let commitment { Self.write(&w, commitment: commitment) }
+            Self.write(&w, xinyi: xinyi)
             w.object("freshness") { w in
                 w.string("as_of", freshness.asOf)
                 w.string("subject_records_updated_at", freshness.subjectRecordsUpdatedAt)
@@ -191,7 +193,7 @@ extension CheckAnswer {
         }
     }
 
-    private static func write(_ w: inout JSONWriter, _ m: MeasureBody) {
+    static func write(_ w: inout JSONWriter, _ m: MeasureBody) {
         w.object { w in
             w.string("id", m.id)
             w.string("kind", m.kind)

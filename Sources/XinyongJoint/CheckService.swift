@@ -189,6 +189,11 @@ public final class JointService: Sendable {
                 .init(grade: e.grade.rawValue, score: e.score, modelVersion: e.modelVersion, asOf: e.asOf.description,
                       reasons: e.reasons.map { .init(code: $0.code, text: $0.text, recordId: $0.recordID) })
             }
+            if scenario.code == CommitmentPolicy.scenario {
+                answer.commitment = try await approvalOnCommitment(subjectID: s.id, memberships: active.map(\.membership), on: today)
+            }
+            answer.xinyi = xinyi(subject: s, memberships: active.map(\.membership), grade: answer.evaluation.flatMap { Grade(rawValue: $0.grade) },
+                                 department: department.category, scenario: scenario.code, on: today)
         } else {
             answer.result = answer.match.candidates.isEmpty ? "no_match" : "candidates"
             // Even without a subject the department learns how current the data it was compared with is.
@@ -411,13 +416,18 @@ public struct CheckAnswer: Sendable, Codable {
     public var incentives: [MeasureBody]
     /// The subject's public credit evaluation, when it has one.
     public var evaluation: EvaluationBody?
+    /// For the approval-on-commitment scenario (告知承诺) with a subject: whether it may use it, and why not.
+    public var commitment: CommitmentBody?
+    /// Xinyi+ programmes the subject qualifies for that the department grants in this scenario (xinyi.json).
+    public var xinyi: [XinyiBody] = []
     public var freshness: Freshness
     public var feedback: String
     /// The stored JSON text of this answer (not itself encoded).
     public var encoded: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, evaluation, freshness, feedback
+        case checkId, checkedAt, department, scenario, query, result, match, memberships, pendingNotice, measures, incentives, evaluation
+        case commitment, xinyi, freshness, feedback
     }
 
     /// The grade, the model and cut-off it came from, and its reason codes with their records.
@@ -464,6 +474,9 @@ extension CheckAnswer {
         measures = try c.decode([MeasureBody].self, forKey: .measures)
         incentives = try c.decode([MeasureBody].self, forKey: .incentives)
         evaluation = try c.decodeIfPresent(EvaluationBody.self, forKey: .evaluation)
+        // Answers stored before approval on commitment and Xinyi+ have neither.
+        commitment = try c.decodeIfPresent(CommitmentBody.self, forKey: .commitment)
+        xinyi = try c.decodeIfPresent([XinyiBody].self, forKey: .xinyi) ?? []
         freshness = try c.decode(Freshness.self, forKey: .freshness)
         feedback = try c.decode(String.self, forKey: .feedback)
     }

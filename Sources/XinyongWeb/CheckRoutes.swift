@@ -218,6 +218,11 @@ struct CheckRoutes {
             let evaluation: String?
             /// Measures and incentives to report on, in the feedback form.
             let feedback: [Line]
+            /// 告知承诺: whether the subject may use it, and the records that bar it.
+            let commitment: String?
+            let commitmentReasons: [Line]
+            /// Xinyi+ programmes it qualifies for that this department grants here.
+            let xinyi: [Line]
         }
         let title = "逢办必查 · 信用郴州"
         let scenarios: [Option]
@@ -338,7 +343,13 @@ struct CheckRoutes {
                 "公共信用综合评价 \(Grade(rawValue: e.grade)?.label ?? e.grade)，\(String(format: "%.2f", e.score)) 分（模型第 \(e.modelVersion) 版，数据截止 \(e.asOf)）"
                     + (e.reasons.isEmpty ? "" : "；主要原因：" + e.reasons.map { "\($0.code) \($0.text)" }.joined(separator: "、"))
             },
-            feedback: (a.measures + a.incentives).map(measure))
+            feedback: (a.measures + a.incentives).map(measure),
+            commitment: a.commitment.map { $0.eligible ? "可以适用告知承诺" : "不适用告知承诺（列入黑名单或 \($0.lookbackYears) 年内有违背信用承诺记录）" },
+            commitmentReasons: a.commitment?.reasons.map { .init(id: $0.recordId, title: $0.code == "black_list" ? "列入黑名单" : "违背信用承诺",
+                                                                 detail: "\($0.documentNumber) · \($0.date)", mandatory: false) } ?? [],
+            xinyi: a.xinyi.map { x in
+                .init(id: x.code, title: x.name, detail: "符合：\(x.grounds.map(\.label).joined(separator: "、")) · \(x.department) · \(x.howToUse)", mandatory: false)
+            })
     }
 
     private func renderForm(values: [String: String], error: String?, notice: String? = nil, result: FormView.Result?,

@@ -7,6 +7,7 @@ import Mustache
 import Prometheus
 import XinyongAccess
 import XinyongAudit
+import XinyongCommitments
 import XinyongDueProcess
 import XinyongEvaluation
 import XinyongExchange
@@ -154,6 +155,7 @@ func buildRouter(platform: Platform) -> Edge {
         ExchangeRoutes(platform: platform, importer: importer).register(on: edge)
         SubmitFormRoutes(platform: platform, importer: importer).register(on: edge)
         QualityPage(platform: platform).register(on: edge)
+        CommitmentRoutes(platform: platform, service: CommitmentService(store: platform.store, importer: importer)).register(on: edge)
     }
     InspectionRoutes(platform: platform, service: Supervision(store: platform.store),
                      importer: platform.currentCatalog.map { BatchImporter(store: platform.store, catalog: $0, regions: platform.regions, personKey: platform.personKey) })

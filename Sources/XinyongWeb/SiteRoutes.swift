@@ -76,7 +76,27 @@ struct SiteRoutes {
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
             openCases: try await openCases(of: subject))
         view.grade = try await publicGrade(of: subject)
+        view.xinyi = try await xinyi(of: subject, grade: view.grade.flatMap { Grade(rawValue: $0.grade) })
+        view.commitments = try await commitments(of: subject)
         return try platform.html("subject", context: context, view)
+    }
+
+    /// The Xinyi+ incentives the subject qualifies for today, from its lists in force and the grade the profile
+    /// shows: nothing here may reveal a grade the office does not publish.
+    func xinyi(of subject: Subject, grade: Grade?) async throws -> [ProfileView.XinyiLine] {
+        let memberships = try await platform.store.repositories.lists.forSubject(subject.id).filter { $0.state == .listed }.map(\.membership)
+        return XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: .today()).map { q in
+            .init(name: q.programme.name, summary: q.programme.summary, department: q.programme.department,
+                  grounds: q.grounds.map(\.criterion.label).joined(separator: "、"))
+        }
+    }
+
+    /// The subject's commitments with where their fulfilment stands.
+    func commitments(of subject: Subject) async throws -> [ProfileView.CommitmentLine] {
+        try await platform.store.repositories.commitments.list(subjectID: subject.id).map { c in
+            .init(href: "/commitments/\(c.id)", number: c.id, matters: c.matters.joined(separator: "；"),
+                  term: "\(c.termFrom) 至 \(c.termTo)", state: c.state(on: .today()).label)
+        }
     }
 
     /// Organisations' grades show on their profile only when the office publishes them; persons' never do.
@@ -135,6 +155,11 @@ struct ProfileView {
     var grade: GradeLine? = nil
 
     struct OpenCase { let href, number, kind, record, status, dueOn: String }
+    struct XinyiLine { let name, summary, department, grounds: String }
+    struct CommitmentLine { let href, number, matters, term, state: String }
+    /// Profile only: the Xinyi+ incentives it qualifies for, and its commitments.
+    var xinyi: [XinyiLine] = []
+    var commitments: [CommitmentLine] = []
     struct GradeLine { let grade, label, href, asOf: String }
 
     init(_ document: ProfileDocument, title: String, asOf: String, reportCode: String?, openCases: [OpenCase]? = nil) {

@@ -72,6 +72,9 @@ import XinyongTestSupport
         ("GET", "/api/v1/risk-mapping", department), ("PUT", "/api/v1/risk-mapping", department),
         ("POST", "/api/v1/inspections", department), ("POST", "/api/v1/inspections/{id}/draw", department),
         ("POST", "/api/v1/inspections/{id}/results", department),
+        ("GET", "/xinyi", open), ("GET", "/commitments/sign", open), ("POST", "/commitments/sign", open), ("GET", "/commitments/{id}", open),
+        ("GET", "/api/v1/commitments/{id}", department), ("POST", "/api/v1/commitments/{id}/fulfilment", department),
+        ("POST", "/api/v1/commitments/{id}/breach", department),
         ("POST", "/api/v1/batches", department), ("GET", "/api/v1/batches/{id}", department), ("GET", "/api/v1/changes", feed),
         ("POST", "/api/v1/records/{id}/withdraw", department), ("GET", "/api/v1/quality", office),
         ("POST", "/api/v1/admin/departments", admin), ("GET", "/api/v1/admin/keys", admin), ("POST", "/api/v1/admin/keys", admin),
@@ -176,6 +179,7 @@ struct MatrixFixtures {
     func fill(_ path: String) -> String {
         let id = path.contains("/batches/") ? batch : path.contains("/checks/") ? check : path.contains("/records/") ? record
             : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : path.contains("/notices/") ? "GZ20260101-0000000000"
+            : path.contains("/commitments/") ? "CN20260101-0000000000"
             : path.contains("/inspections/") ? "CC20260101-00000000" : ""
         let code = path.contains("/monitoring/") ? "431000" : self.code
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)

@@ -163,7 +163,7 @@ import XinyongStore
     @Test func departmentsWithoutASystemUseTheForm() async throws {
         try await withServer { client, platform, keys in
             let actor = Actor("test", reason: "clerk for the check form")
-            let name = "t-clerk-dr-\(UUID().uuidString.prefix(6).lowercased())"
+            let name = "t-clerkdr-\(UUID().uuidString.prefix(6).lowercased())"
             _ = try await platform.accounts.add(name: name, role: .clerk, department: "431000-development_reform", region: nil, by: actor)
             let login = try await Login.of(Callers.Person(name: name, password: try await platform.accounts.setPassword(name: name, by: actor)),
                                            client: client)

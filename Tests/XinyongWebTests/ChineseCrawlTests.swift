@@ -55,10 +55,12 @@ import XinyongStore
             for uri in ["/", "/search?q=郴州", "/search?q=x", "/subjects/\(code)", "/subjects/BADCODE", "/subjects/91350100M000100Y43",
                         "/publicity/penalties", "/publicity/licences", "/publicity/nothing", "/lists/red", "/lists/black", "/lists/watch",
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
-                        "/office/quality", "/subjects/\(code)/evaluation", "/inspections", "/inspections/\(Self.demoPlan)",
-                        "/inspections/CC20260101-NONE"] {
+                        "/office/quality", "/subjects/\(code)/evaluation", "/xinyi", "/commitments/sign",
+                        "/commitments/sign?matter=food_business_licence", "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000",
+                        "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE"] {
                 try await crawl(uri)
             }
+            try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
             try await crawl("/verify", method: .post, form: "number=XY0000")
             for uri in ["/submit", "/submit?type=admin_licence", "/checks", "/account", "/account/password", "/office/users", "/notices",
@@ -68,6 +70,7 @@ import XinyongStore
             try await crawl("/submit", as: clerk, method: .post,
                             form: "record_type=admin_penalty&subject_name=x&subject_code=not%20a%20code&decision_date=2999-01-01")
             try await crawl("/checks", as: clerk, method: .post, form: "name=%E9%83%B4%E5%B7%9E%E5%BB%BA%E8%AE%BE&scenario=bidding")
+            try await crawl("/checks", as: clerk, method: .post, form: "code=\(code)&scenario=commitment_approval")
             try await crawl("/account/password", as: clerk, method: .post, form: "current=wrong&new=short&repeat=short")
             for uri in ["/office/quality", "/office/checks", "/office/users", "/office/audit", "/office/deliveries", "/office/deliveries/1",
                         "/account/totp", "/checks", "/submit",
