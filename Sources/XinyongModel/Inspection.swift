@@ -184,7 +184,7 @@ public struct InspectionPlanDraft: Sendable, Equatable {
 
 /// A plan as published: everything the draw depends on except the public value, which is not yet known.
 /// Its canonical JSON (sorted keys, no spaces, integers only) is what its SHA-256 covers.
-public struct InspectionPlan: Sendable, Codable, Equatable {
+public struct InspectionPlan: Sendable, Decodable, Equatable {
     public struct Stratum: Sendable, Codable, Equatable {
         public var riskClass: String
         public var name: String
