@@ -75,14 +75,16 @@ let package = Package(
                                                      .product(name: "Logging", package: "swift-log")]),
         // Public credit evaluation: every subject's grade, kept current from the change feed, and why.
         .target(name: "XinyongEvaluation", dependencies: ["XinyongModel", "XinyongStore"]),
+        // Graded supervision and double-random inspections: risk mappings, plans, the verifiable draw, results.
+        .target(name: "XinyongSupervision", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
-        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation"]),
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
-                "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments",
+                "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -99,7 +101,7 @@ let package = Package(
             name: "XinyongCLI",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
-                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments",
+                "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -126,6 +128,10 @@ let package = Package(
             dependencies: ["XinyongAccess", "XinyongTestSupport", .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),
         .testTarget(name: "XinyongMonitoringTests", dependencies: ["XinyongMonitoring", "XinyongMonitoringService", "XinyongTestSupport"]),
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
+        .testTarget(
+            name: "XinyongSupervisionTests",
+            dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+                           .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongCommitmentsTests", dependencies: ["XinyongCommitments", "XinyongJoint", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

@@ -102,8 +102,9 @@ public struct DemoGenerator: Sendable {
             progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
         }
         // Every demo subject gets its grade as of the demo's date, so that grades, explanations and graded
-        // supervision show at once.
+        // supervision show at once; the inspection plan then draws by those grades.
         let grades = try await Evaluator.current(store: store, on: options.asOf).evaluateAll(asOf: options.asOf)
+        records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
         return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }
 

@@ -15,6 +15,7 @@ import XinyongJoint
 import XinyongModel
 import XinyongPublication
 import XinyongStore
+import XinyongSupervision
 
 /// What the web layer needs: the store, the catalogue versions, the region list and the templates.
 public struct Platform: Sendable {
@@ -156,5 +157,8 @@ func buildRouter(platform: Platform) -> Edge {
         QualityPage(platform: platform).register(on: edge)
         CommitmentRoutes(platform: platform, service: CommitmentService(store: platform.store, importer: importer)).register(on: edge)
     }
+    InspectionRoutes(platform: platform, service: Supervision(store: platform.store),
+                     importer: platform.currentCatalog.map { BatchImporter(store: platform.store, catalog: $0, regions: platform.regions, personKey: platform.personKey) })
+        .register(on: edge)
     return edge
 }

@@ -68,6 +68,10 @@ import XinyongTestSupport
         ("GET", "/office/checks", office),
         ("GET", "/api/v1/notices", department), ("GET", "/notices", department), ("GET", "/notices/{id}", department),
         ("GET", "/office/notices", office), ("GET", "/office/notices/{id}", office),
+        ("GET", "/inspections", open), ("GET", "/inspections/{id}", open), ("GET", "/api/v1/inspections/{id}", open),
+        ("GET", "/api/v1/risk-mapping", department), ("PUT", "/api/v1/risk-mapping", department),
+        ("POST", "/api/v1/inspections", department), ("POST", "/api/v1/inspections/{id}/draw", department),
+        ("POST", "/api/v1/inspections/{id}/results", department),
         ("GET", "/xinyi", open), ("GET", "/commitments/sign", open), ("POST", "/commitments/sign", open), ("GET", "/commitments/{id}", open),
         ("GET", "/api/v1/commitments/{id}", department), ("POST", "/api/v1/commitments/{id}/fulfilment", department),
         ("POST", "/api/v1/commitments/{id}/breach", department),
@@ -175,7 +179,8 @@ struct MatrixFixtures {
     func fill(_ path: String) -> String {
         let id = path.contains("/batches/") ? batch : path.contains("/checks/") ? check : path.contains("/records/") ? record
             : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : path.contains("/notices/") ? "GZ20260101-0000000000"
-            : path.contains("/commitments/") ? "CN20260101-0000000000" : ""
+            : path.contains("/commitments/") ? "CN20260101-0000000000"
+            : path.contains("/inspections/") ? "CC20260101-00000000" : ""
         let code = path.contains("/monitoring/") ? "431000" : self.code
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
             .replacingOccurrences(of: "{kind}", with: "penalties").replacingOccurrences(of: "{list}", with: "black")

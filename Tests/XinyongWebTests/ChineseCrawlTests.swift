@@ -29,6 +29,9 @@ import XinyongStore
         return sentence.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range, in: text)!]) }
     }
 
+    /// The demo's inspection plan (InspectionDemo.swift), published two weeks before the demo's as-of date, today.
+    static var demoPlan: String { "CC\(CivilDate.today().adding(days: -14).description.replacingOccurrences(of: "-", with: ""))-DEMO0001" }
+
     @Test func noPageSpeaksEnglish() async throws {
         let platform = try await Fixture.platform.value
         let callers = try await Callers.fixture.value
@@ -53,7 +56,8 @@ import XinyongStore
                         "/publicity/penalties", "/publicity/licences", "/publicity/nothing", "/lists/red", "/lists/black", "/lists/watch",
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
                         "/office/quality", "/subjects/\(code)/evaluation", "/xinyi", "/commitments/sign",
-                        "/commitments/sign?matter=food_business_licence", "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000"] {
+                        "/commitments/sign?matter=food_business_licence", "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000",
+                        "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE"] {
                 try await crawl(uri)
             }
             try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
