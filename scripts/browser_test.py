@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -1100,13 +1100,7 @@ def step_repair(ctx):
     assert number.startswith("XF"), "the repair receipt shows %r" % number
 
     signed_in_as(ctx, REVIEWER)
-    block = office_case(ctx, "/office/repairs", number)
-    click_and_wait(d, block.find_element(By.CSS_SELECTOR, "form[action$='/forward'] button"))
-    block = office_case(ctx, "/office/repairs", number)
-    form = block.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
-    Select(form.find_element(By.NAME, "decision")).select_by_value("repaired")
-    fill(d, form, {"reasons": "失信行为已纠正，同意修复"})
-    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    retrying_stale_pages(lambda: grant_repair(ctx, number))
     signed_out(ctx)
     d.get(ctx.url("/subjects/%s" % code))
     assert document_no not in d.find_element(By.TAG_NAME, "main").text, "the repaired record is still on the profile"
@@ -1122,6 +1116,36 @@ def step_repair(ctx):
     click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert document_no not in text_of(d, ".result"), "a check still applies the repaired record %s" % document_no
     log("      %s on %s: repaired; gone from profile, black list and check" % (number, document_no))
+
+
+def retrying_stale_pages(action, attempts=3):
+    """Runs `action` again when Chromium reports an element of a page it has just replaced (a race between a
+    redirect and the next lookup, seen now and then on a loaded machine). `action` must be safe to repeat."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except WebDriverException as error:
+            stale = isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
+            if not stale or attempt == attempts - 1:
+                raise
+            log("      (again after a replaced page: %s)" % str(error).splitlines()[0][:120])
+
+
+def grant_repair(ctx, number):
+    """The reviewer forwards the application (unless already forwarded) and records the department's grant."""
+    d = ctx.driver
+    block = office_case(ctx, "/office/repairs", number)
+    forward = block.find_elements(By.CSS_SELECTOR, "form[action$='/forward'] button")
+    if forward:
+        click_and_wait(d, forward[0])
+        block = office_case(ctx, "/office/repairs", number)
+    forms = block.find_elements(By.CSS_SELECTOR, "form[action$='/decision']")
+    if not forms:
+        return  # decided by an earlier attempt whose page was replaced under it
+    form = forms[0]
+    Select(form.find_element(By.NAME, "decision")).select_by_value("repaired")
+    fill(d, form, {"reasons": "失信行为已纠正，同意修复"})
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
 def step_clerk_logout(ctx):

@@ -172,45 +172,42 @@ extension EvaluationRepository {
 
     private struct RecordRow: Decodable {
         let subject_id: String, id: String, record_type: String, tier: String?, department_id: String
-        let decision_date: String, publicity_end: String
+        let decision_date: String, publicity_start: String?, publicity_end: String?, status: String
     }
 
+    private static let recordColumns = ["subject_id", "id", "record_type", "tier", "department_id", "decision_date",
+                                        "publicity_start", "publicity_end", "status"]
+
     /// The records that count on `asOf` for subjects in a range: active, of a type the model scores, and
-    /// public that day.
+    /// public that day. Only the subject range is in SQL, so that both databases walk the primary key:
+    /// with the type or date filters there, SQLite's planner picks the type index and reads every record of
+    /// those types for each page. The rest is filtered here.
     public func countedRecords(in range: SubjectRange, types: [String], asOf: CivilDate) async throws -> [String: [EvaluatedRecord]] {
-        let day = asOf.description
-        let rows = try await db.select()
-            .columns("subject_id", "id", "record_type", "tier", "department_id", "decision_date", "publicity_end")
-            .from("credit_records")
+        let rows = try await db.select().columns(Self.recordColumns).from("credit_records")
             .where("subject_id", .greaterThan, range.after ?? "").where("subject_id", .lessThanOrEqual, range.through)
-            .where("record_type", .in, types).where("status", .equal, CreditRecord.Status.active.rawValue)
-            .where("publicity_start", .lessThanOrEqual, day).where("publicity_end", .greaterThan, day)
             .all(decoding: RecordRow.self)
-        return try group(rows)
+        return try counted(rows, types: Set(types), asOf: asOf)
     }
 
     public func countedRecords(of subjectIDs: [String], types: [String], asOf: CivilDate) async throws -> [String: [EvaluatedRecord]] {
         guard !subjectIDs.isEmpty else { return [:] }
-        let day = asOf.description
-        let rows = try await db.select()
-            .columns("subject_id", "id", "record_type", "tier", "department_id", "decision_date", "publicity_end")
-            .from("credit_records")
-            .where("subject_id", .in, subjectIDs)
-            .where("record_type", .in, types).where("status", .equal, CreditRecord.Status.active.rawValue)
-            .where("publicity_start", .lessThanOrEqual, day).where("publicity_end", .greaterThan, day)
-            .all(decoding: RecordRow.self)
-        return try group(rows)
+        let rows = try await db.select().columns(Self.recordColumns).from("credit_records")
+            .where("subject_id", .in, subjectIDs).all(decoding: RecordRow.self)
+        return try counted(rows, types: Set(types), asOf: asOf)
     }
 
-    private func group(_ rows: [RecordRow]) throws -> [String: [EvaluatedRecord]] {
+    private func counted(_ rows: [RecordRow], types: Set<String>, asOf: CivilDate) throws -> [String: [EvaluatedRecord]] {
+        let day = asOf.description
         var bySubject: [String: [EvaluatedRecord]] = [:]
-        for row in rows {
-            guard let date = CivilDate(row.decision_date), let end = CivilDate(row.publicity_end) else {
+        for row in rows where types.contains(row.record_type) && row.status == CreditRecord.Status.active.rawValue {
+            // Dates are stored as YYYY-MM-DD, so text order is date order.
+            guard let start = row.publicity_start, let end = row.publicity_end, start <= day, end > day else { continue }
+            guard let date = CivilDate(row.decision_date), let expiry = CivilDate(end) else {
                 throw StoredDataError(description: "credit_records \(row.id) has a date that does not parse")
             }
             bySubject[row.subject_id, default: []].append(EvaluatedRecord(
                 recordID: row.id, recordType: row.record_type, tier: row.tier.flatMap(Tier.init(rawValue:)),
-                departmentID: row.department_id, decisionDate: date, expiry: end))
+                departmentID: row.department_id, decisionDate: date, expiry: expiry))
         }
         return bySubject
     }
