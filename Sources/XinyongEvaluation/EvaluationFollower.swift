@@ -38,9 +38,6 @@ public final class EvaluationFollower: Sendable {
         let graded = try await repos.count()
         let subjects = try await evaluator.store.repositories.subjects.count()
         if subjects > 0, latest != today || graded < subjects {
-            // The cursor moves first: changes arriving during the run are followed afterwards.
-            let end = try await repos.latestChange()
-            try await evaluator.store.transaction { try await $0.evaluations.moveCursor(to: end) }
             try await evaluator.evaluateAll(asOf: today)
         }
         fullRunDay.withLock { $0 = today }

@@ -36,9 +36,12 @@ public struct Evaluator: Sendable {
         return Evaluator(store: store, scoring: try model.compile(for: catalog), catalog: catalog)
     }
 
-    /// Evaluates every subject as of `asOf`; `progress` hears (subjects done, subjects in all).
+    /// Evaluates every subject as of `asOf`; `progress` hears (subjects done, subjects in all). The run covers
+    /// every change on the feed when it starts, so the follower's cursor moves there once it ends (changes
+    /// arriving meanwhile are followed afterwards, and a demo's or an import's changes are not replayed).
     @discardableResult
     public func evaluateAll(asOf: CivilDate, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> [Grade: Int] {
+        let covered = try await store.repositories.evaluations.latestChange()
         let total = try await store.repositories.subjects.count()
         var distribution: [Grade: Int] = [:]
         var after: String? = nil
@@ -54,6 +57,9 @@ public struct Evaluator: Sendable {
             done += page.count
             progress(done, total)
             after = last.id
+        }
+        try await store.transaction { repos in
+            if try await repos.evaluations.cursor() < covered { try await repos.evaluations.moveCursor(to: covered) }
         }
         return distribution
     }
