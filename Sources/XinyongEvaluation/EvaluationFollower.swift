@@ -9,8 +9,8 @@ import XinyongStore
 /// transactions so that checks and imports interleave.
 public final class EvaluationFollower: Sendable {
     public let evaluator: Evaluator
-    /// How long each processed change waited for its subject's new grade, the latest 10,000.
-    private let delays = Mutex<[Double]>([])
+    /// When each processed change happened and how long it waited for its subject's new grade, the latest 10,000.
+    private let delays = Mutex<[(at: Date, waited: Double)]>([])
     private let fullRunDay = Mutex<CivilDate?>(nil)
 
     public static let interval = Duration.seconds(2)
@@ -52,7 +52,7 @@ public final class EvaluationFollower: Sendable {
         try await evaluator.evaluate(subjectIDs: Array(Set(changes.map(\.subjectID))).sorted(), asOf: asOf)
         try await evaluator.store.transaction { try await $0.evaluations.moveCursor(to: last.seq) }
         let now = Date()
-        let waited = changes.compactMap { Timestamp.parse($0.at).map { now.timeIntervalSince($0) } }
+        let waited = changes.compactMap { change in Timestamp.parse(change.at).map { (at: $0, waited: now.timeIntervalSince($0)) } }
         delays.withLock { kept in
             kept.append(contentsOf: waited)
             if kept.count > Self.delaysKept { kept.removeFirst(kept.count - Self.delaysKept) }
@@ -60,10 +60,10 @@ public final class EvaluationFollower: Sendable {
         return changes.count
     }
 
-    /// The delay from a record change to its subject's new grade over the latest changes: (p50, p95, max,
-    /// count) in seconds.
-    public func delayFigures() -> (p50: Double, p95: Double, max: Double, count: Int) {
-        let sorted = delays.withLock { $0 }.sorted()
+    /// The delay from a record change to its subject's new grade over the latest changes (those made at or
+    /// after `since`, when given): (p50, p95, max, count) in seconds.
+    public func delayFigures(since: Date? = nil) -> (p50: Double, p95: Double, max: Double, count: Int) {
+        let sorted = delays.withLock { $0 }.filter { since == nil || $0.at >= since! }.map(\.waited).sorted()
         guard !sorted.isEmpty else { return (0, 0, 0, 0) }
         func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
         return (quantile(0.5), quantile(0.95), sorted.last!, sorted.count)

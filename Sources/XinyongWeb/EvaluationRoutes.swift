@@ -212,19 +212,32 @@ struct EvaluationRoutes {
     struct StatusBody: Encodable {
         let modelVersion: Int
         let graded: Int
+        /// Changes on the feed not yet followed.
+        let behind: Int
         let grades: [String: Int]
         let delaySeconds: Delay
         struct Delay: Encodable { let p50, p95, max: Double; let changes: Int }
     }
 
-    /// How many subjects have each grade, and how long changes wait for their new grade.
+    /// How many subjects have each grade, how far the grades are behind the change feed, and how long changes
+    /// (made at or after `since`, an ISO 8601 instant, when given) waited for their new grade.
     @Sendable func statusJSON(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let region = try context.region(requested: PublicQuery(request: request).text("region"), regions: platform.regions)
-        let counts = try await platform.store.repositories.evaluations.distribution(by: .kind, regionPrefix: region.map(Region.codePrefix))
+        let query = PublicQuery(request: request)
+        let region = try context.region(requested: query.text("region"), regions: platform.regions)
+        var since: Date? = nil
+        if let text = query.text("since") {
+            guard let date = Timestamp.parse(text) else {
+                throw Problem.invalidField("since", "an ISO 8601 instant with milliseconds, e.g. 2026-11-30T08:00:00.000Z")
+            }
+            since = date
+        }
+        let repos = platform.store.repositories.evaluations
+        let counts = try await repos.distribution(by: .kind, regionPrefix: region.map(Region.codePrefix))
         let grades = Dictionary(grouping: counts, by: \.grade).mapValues { $0.map(\.n).reduce(0, +) }
-        let d = platform.evaluation.delayFigures()
+        let d = platform.evaluation.delayFigures(since: since)
         return try JSONBody.response(StatusBody(
-            modelVersion: evaluator.scoring.model.version, graded: grades.values.reduce(0, +), grades: grades,
+            modelVersion: evaluator.scoring.model.version, graded: grades.values.reduce(0, +),
+            behind: max(0, try await repos.latestChange() - repos.cursor()), grades: grades,
             delaySeconds: .init(p50: d.p50, p95: d.p95, max: d.max, changes: d.count)))
     }
 }
