@@ -162,6 +162,9 @@ struct EvaluationRoutes {
         let typeName = { (code: String) in self.platform.currentCatalog?.recordType(code)?.name ?? code }
         let departments = try await platform.store.repositories.departments.names(stored.contributions.map(\.departmentID))
         let rules = Dictionary(evaluator.scoring.model.rules.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        // People read a record by its document number, not its id; a subject has a handful of scored records.
+        var documents: [String: String] = [:]
+        for c in stored.contributions { documents[c.recordID] = try await platform.store.repositories.records.find(id: c.recordID)?.documentNumber }
         func points(_ x: Double) -> String { String(format: "%+.2f", x) }
         return try platform.html("evaluation", ExplanationView(
             title: "信用评价说明 · \(subject.displayName) · 信用郴州", name: subject.displayName, identifier: subject.displayIdentifier,
@@ -177,7 +180,7 @@ struct EvaluationRoutes {
                              whatIf: other.map { "若修复此记录：\(stored.grade.rawValue) → \($0.grade.rawValue)（\(String(format: "%.2f", $0.score)) 分）" } ?? "")
             },
             lines: stored.contributions.map { c in
-                .init(rule: "\(c.ruleID) \(rules[c.ruleID] ?? "")", record: c.recordID, recordHref: "/records/\(c.recordID)", type: typeName(c.recordType),
+                .init(rule: "\(c.ruleID) \(rules[c.ruleID] ?? "")", record: documents[c.recordID] ?? "（已撤销的记录）", recordHref: "/records/\(c.recordID)", type: typeName(c.recordType),
                       department: departments[c.departmentID] ?? c.departmentID, date: c.date.description, expiry: c.expiry.description,
                       raw: points(c.rawPoints), points: points(c.points))
             },
