@@ -26,14 +26,10 @@ public struct AccessKeys: Sendable {
         SHA256.hash(data: Data(secret.utf8)).hexEncoded
     }
 
-    /// Creates a key. A department key must name its department; an administrator's or recipient's must not.
-    public func issue(_ role: KeyRole, department: String? = nil, name: String, by actor: Actor) async throws -> Issued {
-        switch (role, department) {
-        case (.department, nil): throw AccessError.invalid(field: "department_id", reason: "a department key must name its department")
-        case (.admin, .some), (.recipient, .some):
-            throw AccessError.invalid(field: "department_id", reason: "a \(role.rawValue) key belongs to no department")
-        default: break
-        }
+    /// Creates a key. A department's or an association's key names its department (of the right kind), an
+    /// agency's key its agency; an administrator's or recipient's names neither.
+    public func issue(_ role: KeyRole, department: String? = nil, agency: String? = nil, name: String, by actor: Actor) async throws -> Issued {
+        if let refusal = Self.refusal(role, department: department, agency: agency) { throw refusal }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw AccessError.invalid(field: "name", reason: "say what the key is for, e.g. the system that uses it")
         }
@@ -41,13 +37,39 @@ public struct AccessKeys: Sendable {
         let secret = "xy_" + bytes.hexEncoded
         let id = "key_" + UUID().uuidString.prefix(8).lowercased()
         try await store.transaction { repos in
-            if let department, try await repos.departments.find(department) == nil {
-                throw AccessError.invalid(field: "department_id", reason: "there is no department '\(department)'")
+            if let department {
+                guard let found = try await repos.departments.find(department) else {
+                    throw AccessError.invalid(field: "department_id", reason: "there is no department '\(department)'")
+                }
+                guard found.isAssociation == (role == .association) else {
+                    throw AccessError.invalid(field: "department_id", reason: role == .association
+                        ? "'\(department)' is a government department, not a business association"
+                        : "'\(department)' is a business association: issue it an association key")
+                }
             }
-            try await repos.apiKeys.create(id: id, departmentID: department, role: role.rawValue, name: name,
+            if let agency, try await repos.agencies.find(agency) == nil {
+                throw AccessError.invalid(field: "agency_id", reason: "there is no agency '\(agency)'")
+            }
+            try await repos.apiKeys.create(id: id, departmentID: department, agencyID: agency, role: role.rawValue, name: name,
                                            keyHash: Self.hash(secret), by: actor)
         }
         return Issued(id: id, secret: secret)
+    }
+
+    /// Why a key of `role` cannot name these, if it cannot.
+    static func refusal(_ role: KeyRole, department: String?, agency: String?) -> AccessError? {
+        switch role {
+        case .department, .association:
+            if department == nil { return .invalid(field: "department_id", reason: "a \(role.rawValue) key must name its \(role == .association ? "association" : "department")") }
+            if agency != nil { return .invalid(field: "agency_id", reason: "a \(role.rawValue) key belongs to no agency") }
+        case .agency:
+            if agency == nil { return .invalid(field: "agency_id", reason: "an agency key must name its agency") }
+            if department != nil { return .invalid(field: "department_id", reason: "an agency key belongs to no department") }
+        case .admin, .recipient:
+            if department != nil { return .invalid(field: "department_id", reason: "a \(role.rawValue) key belongs to no department") }
+            if agency != nil { return .invalid(field: "agency_id", reason: "a \(role.rawValue) key belongs to no agency") }
+        }
+        return nil
     }
 
     /// The key behind an `Authorization: Bearer …` secret, if it exists and is not revoked.
@@ -62,7 +84,10 @@ public struct AccessKeys: Sendable {
         if LastUse.due(key.id) {
             Task { [store] in try? await store.transaction { try await $0.apiKeys.touch(id: key.id) } }
         }
-        let identity = KeyIdentity(id: key.id, name: key.name, role: role, departmentID: key.department_id)
+        var agency: Agency?
+        if let agencyID = key.agency_id { agency = try await store.repositories.agencies.find(agencyID) }
+        let identity = KeyIdentity(id: key.id, name: key.name, role: role, departmentID: key.department_id,
+                                   agencyID: agency?.id, scopes: agency?.scopes ?? [])
         cache.remember(digest, identity)
         return identity
     }

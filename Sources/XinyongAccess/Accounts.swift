@@ -38,10 +38,14 @@ public struct Accounts: Sendable {
             throw AccessError.invalid(field: "name", reason: "3 to 64 letters, digits, '.', '_' or '-'")
         }
         switch role {
-        case .clerk:
-            guard let department else { throw AccessError.invalid(field: "department", reason: "a clerk works for a department: name it") }
-            guard try await store.repositories.departments.find(department) != nil else {
+        case .clerk, .association:
+            let kind = role == .clerk ? "department" : "business association"
+            guard let department else { throw AccessError.invalid(field: "department", reason: "a \(role.rawValue) works for a \(kind): name it") }
+            guard let found = try await store.repositories.departments.find(department) else {
                 throw AccessError.invalid(field: "department", reason: "there is no department '\(department)'")
+            }
+            guard found.isAssociation == (role == .association) else {
+                throw AccessError.invalid(field: "department", reason: "'\(department)' is not a \(kind)")
             }
         case .county:
             guard let region else { throw AccessError.invalid(field: "region", reason: "a county office has a region: give its GB/T 2260 code") }
@@ -50,8 +54,8 @@ public struct Accounts: Sendable {
             }
         case .admin, .reviewer, .auditor: break
         }
-        if role != .clerk, department != nil {
-            throw AccessError.invalid(field: "department", reason: "only clerks belong to a department")
+        if role != .clerk, role != .association, department != nil {
+            throw AccessError.invalid(field: "department", reason: "only clerks and associations belong to a department")
         }
         if role != .county, region != nil {
             throw AccessError.invalid(field: "region", reason: "only county offices are limited to a region")

@@ -64,13 +64,15 @@ struct KeyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue a key; the secret is printed once.")
         @OptionGroup var options: CommonOptions
         @Option(help: "The department the key submits for.") var department: String?
+        @Option(help: "The business association the key submits for.") var association: String?
+        @Option(help: "The third-party agency or bank the key reads for (its scopes are the agency's).") var agency: String?
         @Flag(help: "An administrator's key (credit office) instead of a department's.") var admin = false
-        @Flag(help: "A recipient's key: reads the whole change feed (county platforms, agencies).") var recipient = false
+        @Flag(help: "A recipient's key: reads the whole change feed (county platforms).") var recipient = false
         @Option(help: "What the key is for, e.g. the system that uses it.") var name: String
 
         func validate() throws {
-            guard [admin, recipient, department != nil].filter({ $0 }).count == 1 else {
-                throw ValidationError("give exactly one of --department ID, --admin or --recipient")
+            guard [admin, recipient, department != nil, association != nil, agency != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --department ID, --association ID, --agency ID, --admin or --recipient")
             }
         }
 
@@ -78,8 +80,9 @@ struct KeyCommand: AsyncParsableCommand {
             let store = try await openStore(try options.settings())
             do {
                 try await store.bootstrap()
-                let role: KeyRole = admin ? .admin : recipient ? .recipient : .department
-                let issued = try await AccessKeys(store: store).issue(role, department: department, name: name, by: .cli("key issued"))
+                let role: KeyRole = admin ? .admin : recipient ? .recipient : association != nil ? .association : agency != nil ? .agency : .department
+                let issued = try await AccessKeys(store: store).issue(role, department: department ?? association, agency: agency, name: name,
+                                                                      by: .cli("key issued"))
                 print("key \(issued.id)\n\(issued.secret)\n(store the secret now; it is not shown again)")
             } catch let refused as AccessError {
                 await store.close()

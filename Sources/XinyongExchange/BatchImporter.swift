@@ -83,7 +83,7 @@ public struct BatchImporter: Sendable {
         guard let type = catalog.recordType(request.recordType) else {
             throw BatchRefused(kind: .unknownType, description: "'\(request.recordType)' is not a record type of catalogue version \(catalog.version); known types: \(catalog.recordTypes.map(\.code).joined(separator: ", "))")
         }
-        guard type.sources.contains("*") || type.sources.contains(department.category) else {
+        guard type.accepts(from: department) else {
             throw BatchRefused(kind: .notAuthorised, description: "\(department.name) (\(department.category)) is not authorised to submit \(type.name) (\(type.code)); the catalogue allows \(type.sources.joined(separator: ", "))")
         }
         return RowValidator(department: department, type: type, catalog: catalog, calendar: calendar, regions: regions,

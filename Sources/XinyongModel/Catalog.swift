@@ -174,6 +174,12 @@ public struct RecordType: Sendable, Codable, Equatable {
     public var needsNoticeBeforeListing: Bool { noticeBeforeListing ?? false }
     public var permittedTiers: [Tier] { allowedTiers ?? (isTiered ? Tier.allCases : []) }
     public func field(_ code: String) -> FieldSpec? { fields.first { $0.code == code } }
+
+    /// Whether `department` may submit records of this type: its category is named, or the type is open to
+    /// any source (`*`) and the department is a government one (an association never speaks for government).
+    public func accepts(from department: Department) -> Bool {
+        sources.contains(department.category) || (sources.contains("*") && !department.isAssociation)
+    }
 }
 
 /// The tier of a penalty whose department did not say: the Administrative Penalty Law's simple-procedure

@@ -116,4 +116,10 @@ public struct Department: Sendable, Codable, Equatable {
         self.level = level
         self.code = code
     }
+
+    /// The category of a business association (行业协会商会). It submits only the catalogue's types that name
+    /// it; a type open to any source (`*`) means any government department, never an association.
+    public static let associationCategory = "association"
+
+    public var isAssociation: Bool { category == Self.associationCategory }
 }

@@ -12,6 +12,7 @@ extension Repositories {
 public struct ApiKey: Codable, Sendable, Equatable {
     public let id: String
     public let department_id: String?
+    public let agency_id: String?
     public let role: String
     public let name: String
     public let created_at: String
@@ -21,14 +22,15 @@ public struct ApiKey: Codable, Sendable, Equatable {
 
 public struct ApiKeyRepository: Sendable {
     let db: any SQLDatabase
-    private static let select: SQLQueryString = "SELECT id, department_id, role, name, created_at, revoked_at, last_used_at FROM api_keys"
+    private static let select: SQLQueryString = "SELECT id, department_id, agency_id, role, name, created_at, revoked_at, last_used_at FROM api_keys"
 
-    public func create(id: String, departmentID: String?, role: String, name: String, keyHash: String, by actor: Actor) async throws {
+    public func create(id: String, departmentID: String?, agencyID: String? = nil, role: String, name: String, keyHash: String,
+                       by actor: Actor) async throws {
         try await db.insert(into: "api_keys")
-            .columns("id", "department_id", "role", "name", "key_hash", "created_at")
-            .values(id, departmentID, role, name, keyHash, Timestamp.now()).run()
+            .columns("id", "department_id", "agency_id", "role", "name", "key_hash", "created_at")
+            .values(id, departmentID, agencyID, role, name, keyHash, Timestamp.now()).run()
         try await AuditLog(db: db).append(actor, action: "create", entity: "api_keys", entityID: id,
-                                          detail: ["department": departmentID ?? "(admin)", "name": name, "role": role])
+                                          detail: ["department": departmentID ?? agencyID ?? "(none)", "name": name, "role": role])
     }
 
     public func find(hash: String) async throws -> ApiKey? {

@@ -95,7 +95,7 @@ struct AccountRoutes {
     static func home(for role: Role) -> String {
         switch role {
         case .admin, .reviewer, .county: "/office/quality"
-        case .clerk: "/submit"
+        case .clerk, .association: "/submit"
         case .auditor: "/office/audit"
         }
     }

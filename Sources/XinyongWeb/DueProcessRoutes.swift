@@ -29,10 +29,10 @@ struct DueProcessRoutes {
         edge.post("/office/repairs/{number}/forward", .office, use: forwardRepair)
         edge.post("/office/repairs/{number}/decision", .office, use: decideRepairForm)
         edge.get("/office/evidence/{owner}/{seq}", .office, use: evidence)
-        edge.get("/api/v1/objections", .department, use: departmentObjections)
-        edge.post("/api/v1/objections/{number}/decision", .department, use: decideObjectionAPI)
-        edge.get("/api/v1/repairs", .department, use: departmentRepairs)
-        edge.post("/api/v1/repairs/{number}/decision", .department, use: decideRepairAPI)
+        edge.get("/api/v1/objections", .source, use: departmentObjections)
+        edge.post("/api/v1/objections/{number}/decision", .source, use: decideObjectionAPI)
+        edge.get("/api/v1/repairs", .source, use: departmentRepairs)
+        edge.post("/api/v1/repairs/{number}/decision", .source, use: decideRepairAPI)
     }
 
     // MARK: Public forms

@@ -22,10 +22,10 @@ struct ExchangeRoutes {
     }
 
     func register(on edge: Edge) {
-        edge.post("/api/v1/batches", .department, use: submit)
-        edge.get("/api/v1/batches/{id}", .department, use: report)
+        edge.post("/api/v1/batches", .source, use: submit)
+        edge.get("/api/v1/batches/{id}", .source, use: report)
         edge.get("/api/v1/changes", .feed, use: changes)
-        edge.post("/api/v1/records/{id}/withdraw", .department, use: withdraw)
+        edge.post("/api/v1/records/{id}/withdraw", .source, use: withdraw)
         edge.get("/api/v1/quality", .office, use: quality)
         edge.post("/api/v1/admin/departments", .admin, use: createDepartment)
         edge.get("/api/v1/admin/keys", .admin, use: listKeys)
@@ -186,9 +186,10 @@ struct ExchangeRoutes {
     }
 
     struct NewKey: Decodable {
-        /// department (needs department_id), admin or recipient.
+        /// department or association (needs department_id), agency (needs agency_id), admin or recipient.
         let role: String?
         let departmentId: String?
+        let agencyId: String?
         let name: String
     }
 
@@ -219,12 +220,12 @@ struct ExchangeRoutes {
         let body = try await JSONRequest.decode(NewKey.self, request)
         let roleText = body.role ?? (body.departmentId == nil ? nil : KeyRole.department.rawValue)
         guard let roleText else {
-            throw Problem.invalidField("role", "name the key's role (department with department_id, admin or recipient)")
+            throw Problem.invalidField("role", "name the key's role (department or association with department_id, agency with agency_id, admin or recipient)")
         }
         guard let role = KeyRole(rawValue: roleText) else {
             throw Problem.invalidField("role", "'\(roleText.prefix(30))' is not one of \(KeyRole.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let issued = try await platform.keys.issue(role, department: body.departmentId, name: body.name,
+        let issued = try await platform.keys.issue(role, department: body.departmentId, agency: body.agencyId, name: body.name,
                                                    by: context.actor("key issued through the API"))
         return try JSONBody.response(["id": issued.id, "secret": issued.secret, "note": "shown once; store it now"], status: .created)
     }

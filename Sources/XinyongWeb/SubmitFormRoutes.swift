@@ -11,8 +11,8 @@ struct SubmitFormRoutes {
     let importer: BatchImporter
 
     func register(on edge: Edge) {
-        edge.get("/submit", .department, use: form)
-        edge.post("/submit", .department, use: submit)
+        edge.get("/submit", .source, use: form)
+        edge.post("/submit", .source, use: submit)
     }
 
     struct FormView {

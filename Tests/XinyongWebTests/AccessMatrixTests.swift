@@ -19,16 +19,18 @@ import XinyongTestSupport
 /// whatever it is, is not 401 or 403), `U` 401, `F` 403.
 @Suite(.serialized) struct AccessMatrixTests {
     enum Caller: CaseIterable {
-        case anonymous, departmentA, departmentB, recipient, adminKey, clerkA, countyOther, reviewer, admin, auditor
+        case anonymous, departmentA, departmentB, recipient, adminKey, clerkA, countyOther, reviewer, admin, auditor, association, agency
     }
 
-    static let open = ". . . . . . . . . ."
-    static let department = "U . . F . . F F . F"
-    static let office = "U F F F . F . . . F"
-    static let admin = "U F F F . F F F . F"
-    static let audit = "U F F F . F F F . ."
-    static let feed = "U . . . . . F F . F"
-    static let signedIn = "U F F F F . . . . ."
+    static let open = ". . . . . . . . . . . ."
+    static let department = "U . . F . . F F . F F F"
+    static let source = "U . . F . . F F . F . F"
+    static let office = "U F F F . F . . . F F F"
+    static let admin = "U F F F . F F F . F F F"
+    static let audit = "U F F F . F F F . . F F"
+    static let feed = "U . . . . . F F . F . ."
+    static let signedIn = "U F F F F . . . . . . F"
+    static let agency = "U F F F F F F F F F F ."
 
     /// Method, path, then the cells. Paths use the router's `{parameters}`.
     static let rows: [(String, String, String)] = [
@@ -48,8 +50,8 @@ import XinyongTestSupport
         ("GET", "/office/evidence/{owner}/{seq}", office),
         ("GET", "/office/evaluation", office), ("GET", "/office/evaluation/explain", office), ("POST", "/office/evaluation/public", admin),
         ("GET", "/subjects/{code}/evaluation", open), ("GET", "/api/v1/subjects/{code}/evaluation", department), ("GET", "/api/v1/evaluation", office),
-        ("GET", "/api/v1/objections", department), ("POST", "/api/v1/objections/{number}/decision", department),
-        ("GET", "/api/v1/repairs", department), ("POST", "/api/v1/repairs/{number}/decision", department),
+        ("GET", "/api/v1/objections", source), ("POST", "/api/v1/objections/{number}/decision", source),
+        ("GET", "/api/v1/repairs", source), ("POST", "/api/v1/repairs/{number}/decision", source),
         ("GET", "/health", open), ("GET", "/metrics", admin), ("GET", "/openapi.json", open), ("GET", "/api/v1/ping", open),
         ("GET", "/api/v1/subjects/{code}", open),
         ("GET", "/monitoring", open), ("GET", "/monitoring/cities/{code}", open), ("GET", "/monitoring/bulletin.csv", open), ("GET", "/static/monitoring.css", open),
@@ -75,11 +77,11 @@ import XinyongTestSupport
         ("GET", "/xinyi", open), ("GET", "/commitments/sign", open), ("POST", "/commitments/sign", open), ("GET", "/commitments/{id}", open),
         ("GET", "/api/v1/commitments/{id}", department), ("POST", "/api/v1/commitments/{id}/fulfilment", department),
         ("POST", "/api/v1/commitments/{id}/breach", department),
-        ("POST", "/api/v1/batches", department), ("GET", "/api/v1/batches/{id}", department), ("GET", "/api/v1/changes", feed),
-        ("POST", "/api/v1/records/{id}/withdraw", department), ("GET", "/api/v1/quality", office),
+        ("POST", "/api/v1/batches", source), ("GET", "/api/v1/batches/{id}", source), ("GET", "/api/v1/changes", feed),
+        ("POST", "/api/v1/records/{id}/withdraw", source), ("GET", "/api/v1/quality", office),
         ("POST", "/api/v1/admin/departments", admin), ("GET", "/api/v1/admin/keys", admin), ("POST", "/api/v1/admin/keys", admin),
         ("POST", "/api/v1/admin/keys/{id}/revoke", admin),
-        ("GET", "/submit", department), ("POST", "/submit", department), ("GET", "/office/quality", office),
+        ("GET", "/submit", source), ("POST", "/submit", source), ("GET", "/office/quality", office),
         ("GET", "/api/v1/admin/users", admin), ("POST", "/api/v1/admin/users", admin),
         ("POST", "/api/v1/admin/users/{name}/disable", admin), ("POST", "/api/v1/admin/users/{name}/reset-password", admin),
         ("GET", "/office/users", admin), ("POST", "/office/users", admin), ("POST", "/office/users/{name}/disable", admin),
@@ -89,7 +91,7 @@ import XinyongTestSupport
         ("GET", "/api/v1/admin/webhooks", admin), ("PUT", "/api/v1/admin/departments/{id}/webhook", admin),
         ("POST", "/api/v1/admin/departments/{id}/webhook/remove", admin),
         // The login form refuses a post without its own form token, whoever sends it: never 401.
-        ("GET", "/login", open), ("GET", "/repair", open), ("GET", "/objections", open), ("POST", "/login", "F F F F F F F F F F"),
+        ("GET", "/login", open), ("GET", "/repair", open), ("GET", "/objections", open), ("POST", "/login", "F F F F F F F F F F F F"),
         ("GET", "/account", signedIn), ("GET", "/account/password", signedIn), ("POST", "/account/password", signedIn),
         ("GET", "/account/totp", signedIn), ("POST", "/account/totp", signedIn),
         // Last: it ends the sessions the rows above used.
@@ -99,12 +101,12 @@ import XinyongTestSupport
     /// Rows a county office of another county asks with a region outside its own: refused, while the
     /// city's people see any region.
     static let regionRows: [(String, String, String)] = [
-        ("GET", "/office/quality?region=431002", "U F F F . F F . . F"),
-        ("GET", "/api/v1/quality?region=431002", "U F F F . F F . . F"),
-        ("GET", "/office/checks?region=431002", "U F F F . F F . . F"),
-        ("GET", "/office/notices?region=431002", "U F F F . F F . . F"),
-        ("GET", "/api/v1/admin/checks/report?region=431002", "U F F F . F F . . F"),
-        ("GET", "/office/deliveries?region=431002", "U F F F . F F . . F"),
+        ("GET", "/office/quality?region=431002", "U F F F . F F . . F F F"),
+        ("GET", "/api/v1/quality?region=431002", "U F F F . F F . . F F F"),
+        ("GET", "/office/checks?region=431002", "U F F F . F F . . F F F"),
+        ("GET", "/office/notices?region=431002", "U F F F . F F . . F F F"),
+        ("GET", "/api/v1/admin/checks/report?region=431002", "U F F F . F F . . F F F"),
+        ("GET", "/office/deliveries?region=431002", "U F F F . F F . . F F F"),
         ("GET", "/api/v1/quality?region=\(Callers.otherCounty)", office),
     ]
 
@@ -123,7 +125,8 @@ import XinyongTestSupport
                 let fixtures = try await MatrixFixtures.make(platform, callers: callers, client: client)
                 var logins: [Caller: Login] = [:]
                 for (caller, person) in [(Caller.clerkA, callers.clerkA), (.countyOther, callers.countyOther), (.reviewer, callers.reviewer),
-                                         (.admin, callers.admin), (.auditor, callers.auditor)] {
+                                         (.admin, callers.admin), (.auditor, callers.auditor),
+                                         (.association, callers.association)] {
                     logins[caller] = try await Login.of(person, client: client)
                 }
                 var mismatches: [String] = []
@@ -138,6 +141,7 @@ import XinyongTestSupport
                         case .departmentB: headers[.authorization] = "Bearer \(callers.departmentB)"
                         case .recipient: headers[.authorization] = "Bearer \(callers.recipient)"
                         case .adminKey: headers[.authorization] = "Bearer \(callers.adminKey)"
+                        case .agency: headers[.authorization] = "Bearer \(callers.agency)"
                         default: headers = logins[caller]!.headers(headers)
                         }
                         let uri = fixtures.fill(path)

@@ -13,8 +13,8 @@ import XinyongStore
 struct Callers: Sendable {
     struct Person: Sendable { let name, password: String }
 
-    let departmentA, departmentB, recipient, adminKey: String
-    let clerkA, countyOther, reviewer, admin, auditor: Person
+    let departmentA, departmentB, recipient, adminKey, agency: String
+    let clerkA, countyOther, reviewer, admin, auditor, association: Person
 
     /// Department A is the city's market regulation; B the city's tax bureau; the county office is
     /// Yongxing county's (431023), which the city departments are not in.
@@ -28,19 +28,27 @@ struct Callers: Sendable {
     static func make(_ platform: Platform) async throws -> Callers {
         let actor = Actor("test", reason: "callers for web tests")
         let suffix = UUID().uuidString.prefix(6).lowercased()
-        func key(_ role: KeyRole, _ department: String? = nil) async throws -> String {
-            try await platform.keys.issue(role, department: department, name: "test \(role.rawValue) \(suffix)", by: actor).secret
+        func key(_ role: KeyRole, _ department: String? = nil, agency: String? = nil) async throws -> String {
+            try await platform.keys.issue(role, department: department, agency: agency, name: "test \(role.rawValue) \(suffix)", by: actor).secret
         }
         func person(_ role: Role, department: String? = nil, region: String? = nil) async throws -> Person {
             let name = "t-\(role.rawValue)-\(suffix)"
             _ = try await platform.accounts.add(name: name, role: role, department: department, region: region, by: actor)
             return Person(name: name, password: try await platform.accounts.setPassword(name: name, by: actor))
         }
+        let association = Department(id: "assoc-\(suffix)", name: "郴州市测试行业协会", category: Department.associationCategory,
+                                     regionCode: "431000", level: .city)
+        let agency = Agency(id: "agy-\(suffix)", name: "测试信用服务机构", kind: .agency, scopes: Set(AgencyScope.allCases), requestsPerMinute: 600)
+        try await platform.store.transaction { repos in
+            try await repos.departments.insert([association], by: actor)
+            try await repos.agencies.create(agency, by: actor)
+        }
         return Callers(
             departmentA: try await key(.department, departmentAID), departmentB: try await key(.department, departmentBID),
-            recipient: try await key(.recipient), adminKey: try await key(.admin),
+            recipient: try await key(.recipient), adminKey: try await key(.admin), agency: try await key(.agency, agency: agency.id),
             clerkA: try await person(.clerk, department: departmentAID), countyOther: try await person(.county, region: otherCounty),
-            reviewer: try await person(.reviewer), admin: try await person(.admin), auditor: try await person(.auditor))
+            reviewer: try await person(.reviewer), admin: try await person(.admin), auditor: try await person(.auditor),
+            association: try await person(.association, department: association.id))
     }
 }
 

@@ -182,12 +182,16 @@ extension Access {
     var requirement: String {
         switch self {
         case .open: "nothing"
-        case .department: "a department's API key or clerk login (or an administrator naming the department)"
+        case .department: "a government department's API key or clerk login (or an administrator naming the department)"
+        case .source: "a department's or business association's API key or login (or an administrator naming the department)"
         case .signedIn: "a login"
         case .office: "a credit-office login (administrator, reviewer or county office)"
-        case .feed: "a department, recipient or administrator key"
+        case .feed: "a department, association, recipient, public-data agency or administrator key"
         case .admin: "an administrator"
         case .audit: "an auditor or administrator"
+        case .agencyPublicData: "an agency key with the public_data scope"
+        case .agencyConsented: "an agency key with the consented scope"
+        case .agencyLending: "an agency key with the lending scope"
         }
     }
 
@@ -195,12 +199,16 @@ extension Access {
     var label: String {
         switch self {
         case .open: "无"
-        case .department: "部门账号"
+        case .department: "政府部门账号"
+        case .source: "部门或行业协会商会账号"
         case .signedIn: "登录"
         case .office: "信用办账号"
-        case .feed: "部门或数据接收方密钥"
+        case .feed: "部门、行业协会或数据接收方密钥"
         case .admin: "管理员账号"
         case .audit: "审计人员或管理员账号"
+        case .agencyPublicData: "具有公开数据权限的信用服务机构密钥"
+        case .agencyConsented: "具有授权数据权限的信用服务机构密钥"
+        case .agencyLending: "具有信易贷查询权限的机构密钥"
         }
     }
 }

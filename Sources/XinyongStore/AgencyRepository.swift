@@ -1,0 +1,76 @@
+import FluentKit
+import SQLKit
+import XinyongModel
+
+extension Repositories {
+    public var agencies: AgencyRepository { .init(db: db) }
+}
+
+/// Third-party credit agencies and banks the office registered, and the agency an agency key belongs to.
+/// What an agency may do (its scopes) lives here, not on its keys, so that changing it reaches every key.
+struct M0015Agencies: AsyncMigration {
+    var name: String { "0015_agencies" }
+
+    func prepare(on database: any FluentKit.Database) async throws {
+        let sql = database as! any SQLDatabase
+        let statements = [
+            """
+            CREATE TABLE agencies (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, scopes TEXT NOT NULL,
+                requests_per_minute BIGINT NOT NULL, created_at TEXT NOT NULL)
+            """,
+            "ALTER TABLE api_keys ADD COLUMN agency_id TEXT REFERENCES agencies (id)",
+        ]
+        for statement in statements {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
+    }
+
+    func revert(on database: any FluentKit.Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE api_keys DROP COLUMN agency_id").run()
+        try await sql.drop(table: "agencies").run()
+    }
+}
+
+public struct AgencyRepository: Sendable {
+    let db: any SQLDatabase
+
+    struct Row: Codable {
+        let id, name, kind, scopes: String
+        let requests_per_minute: Int
+    }
+
+    public func create(_ agency: Agency, by actor: Actor) async throws {
+        try await db.insert(into: "agencies")
+            .columns("id", "name", "kind", "scopes", "requests_per_minute", "created_at")
+            .values(agency.id, agency.name, agency.kind.rawValue, Self.text(agency.scopes), agency.requestsPerMinute, Timestamp.now())
+            .run()
+        try await AuditLog(db: db).append(actor, action: "create", entity: "agencies", entityID: agency.id,
+                                          detail: ["name": agency.name, "kind": agency.kind.rawValue, "scopes": Self.text(agency.scopes)])
+    }
+
+    public func find(_ id: String) async throws -> Agency? {
+        try await db.raw("SELECT id, name, kind, scopes, requests_per_minute FROM agencies WHERE id = \(bind: id)")
+            .first(decoding: Row.self).map(Self.agency)
+    }
+
+    public func all() async throws -> [Agency] {
+        try await db.raw("SELECT id, name, kind, scopes, requests_per_minute FROM agencies ORDER BY id")
+            .all(decoding: Row.self).map(Self.agency)
+    }
+
+    static func text(_ scopes: Set<AgencyScope>) -> String { scopes.map(\.rawValue).sorted().joined(separator: ",") }
+
+    static func agency(_ r: Row) throws -> Agency {
+        guard let kind = Agency.Kind(rawValue: r.kind) else { throw StoredDataError(description: "agency \(r.id) has unknown kind \(r.kind)") }
+        var scopes: Set<AgencyScope> = []
+        for text in r.scopes.split(separator: ",") {
+            guard let scope = AgencyScope(rawValue: String(text)) else {
+                throw StoredDataError(description: "agency \(r.id) has unknown scope \(text)")
+            }
+            scopes.insert(scope)
+        }
+        return Agency(id: r.id, name: r.name, kind: kind, scopes: scopes, requestsPerMinute: r.requests_per_minute)
+    }
+}
