@@ -77,14 +77,17 @@ let package = Package(
         .target(name: "XinyongEvaluation", dependencies: ["XinyongModel", "XinyongStore"]),
         // Graded supervision and double-random inspections: risk mappings, plans, the verifiable draw, results.
         .target(name: "XinyongSupervision", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
+        // Honesty demonstration parks: naming them, their member lists, figures beside the city's, yearly reviews.
+        .target(name: "XinyongParks", dependencies: ["XinyongModel", "XinyongStore"]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
-        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision"]),
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision", "XinyongParks"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
                 "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
+                "XinyongParks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -102,6 +105,7 @@ let package = Package(
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
                 "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
+                "XinyongParks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -132,6 +136,7 @@ let package = Package(
             name: "XinyongSupervisionTests",
             dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
                            .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "XinyongParksTests", dependencies: ["XinyongParks", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongCommitmentsTests", dependencies: ["XinyongCommitments", "XinyongJoint", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

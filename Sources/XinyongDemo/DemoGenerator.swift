@@ -101,6 +101,7 @@ public struct DemoGenerator: Sendable {
             checkFailed += subjects.count { $0.codeCheckFailed }
             progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
         }
+        records += try await runCircleDemo(into: store, actor: actor)
         // Every demo subject gets its grade as of the demo's date, so that grades, explanations and graded
         // supervision show at once; the inspection plan then draws by those grades.
         let grades = try await Evaluator.current(store: store, on: options.asOf).evaluateAll(asOf: options.asOf)

@@ -123,7 +123,10 @@ public enum ProfileSection: String, Sendable, Codable, CaseIterable {
     case licence, penalty, honour
     case seriousDishonesty = "serious_dishonesty"
     case abnormalOperation = "abnormal_operation"
-    case commitment, evaluation, judgment, other
+    case commitment, evaluation, judgment
+    /// What business associations say of their members: kept apart from government records.
+    case association
+    case other
 
     public var title: String {
         switch self {
@@ -135,6 +138,7 @@ public enum ProfileSection: String, Sendable, Codable, CaseIterable {
         case .commitment: "信用承诺及履约"
         case .evaluation: "信用评价"
         case .judgment: "司法判决与失信被执行人"
+        case .association: "行业协会商会信息（行业自律，非政府部门认定）"
         case .other: "其他"
         }
     }
@@ -167,10 +171,16 @@ public struct RecordType: Sendable, Codable, Equatable {
     /// How to derive the tier when a department's file has no 失信程度 column (the national double-publicity
     /// format has none); absent means the tier must be sent.
     public var tierWhenAbsent: TierRule?
+    /// Who speaks in records of this type; absent means a government department.
+    public var sourceKind: SourceKind?
+
+    public enum SourceKind: String, Sendable, Codable { case government, association }
 
     public enum Publicity: String, Sendable, Codable { case `public`, restricted }
 
     public var isTiered: Bool { tiered ?? false }
+    /// A business association's record: shown as the association's, never counted as the government's.
+    public var isFromAssociation: Bool { sourceKind == .association }
     public var needsNoticeBeforeListing: Bool { noticeBeforeListing ?? false }
     public var permittedTiers: [Tier] { allowedTiers ?? (isTiered ? Tier.allCases : []) }
     public func field(_ code: String) -> FieldSpec? { fields.first { $0.code == code } }

@@ -48,6 +48,9 @@ public struct ProfileDocument: Codable, Sendable, Equatable {
         public var negative: Bool
         public var underObjection: Bool
         public var fields: [Field]
+        /// True for a business association's record (absent otherwise, so reports signed before it existed
+        /// read the same).
+        public var fromAssociation: Bool?
     }
 
     public struct Section: Codable, Sendable, Equatable {
@@ -120,7 +123,8 @@ extension ProfileDocument.Record {
                 guard !ProfileDocument.shownElsewhere.contains(spec.code), let value = r.fields[spec.code], !value.isEmpty
                 else { return nil }
                 return ProfileDocument.Field(label: spec.label, value: value)
-            })
+            },
+            fromAssociation: type.isFromAssociation ? true : nil)
     }
 }
 

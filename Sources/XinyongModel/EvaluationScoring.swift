@@ -96,7 +96,9 @@ public struct ScoringModel: Sendable {
         var polarity: [String: Polarity] = [:]
         for type in catalog.recordTypes {
             byType[type.code] = weights[type.section.rawValue] ?? 1
-            polarity[type.code] = type.polarity
+            // An association's records count only where a rule names their type: a rule by polarity
+            // speaks of government records.
+            if !type.isFromAssociation { polarity[type.code] = type.polarity }
         }
         weightByType = byType
         polarityByType = polarity

@@ -190,6 +190,15 @@ public struct SubjectRepository: Sendable {
 
     public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM subjects") }
 
+    /// Operating organisations whose name contains `word` (any, when empty) and that are registered in
+    /// `region` (anywhere, when nil), in id order, at most `limit`.
+    public func organisations(nameContaining word: String, region: String? = nil, limit: Int) async throws -> [Subject] {
+        try await db.raw("""
+            \(Self.select) WHERE kind <> 'natural_person' AND status = 'operating' AND name LIKE \(bind: "%\(word)%")
+            AND region_code LIKE \(bind: (region ?? "") + "%") ORDER BY id LIMIT \(bind: limit)
+            """).all(decoding: Row.self).map(Self.subject)
+    }
+
     private struct KnownRow: Decodable { let id: String; let registered_on: String? }
 
     /// Which of `ids` exist, with their registration dates where known.

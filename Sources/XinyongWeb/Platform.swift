@@ -13,6 +13,7 @@ import XinyongEvaluation
 import XinyongExchange
 import XinyongJoint
 import XinyongModel
+import XinyongParks
 import XinyongPublication
 import XinyongStore
 import XinyongSupervision
@@ -156,7 +157,9 @@ func buildRouter(platform: Platform) -> Edge {
         SubmitFormRoutes(platform: platform, importer: importer).register(on: edge)
         QualityPage(platform: platform).register(on: edge)
         CommitmentRoutes(platform: platform, service: CommitmentService(store: platform.store, importer: importer)).register(on: edge)
+        ParkRoutes(platform: platform, service: ParkService(store: platform.store, regions: platform.regions, catalog: catalog)).register(on: edge)
     }
+    AssociationRoutes(platform: platform, directory: AssociationDirectory(store: platform.store)).register(on: edge)
     InspectionRoutes(platform: platform, service: Supervision(store: platform.store),
                      importer: platform.currentCatalog.map { BatchImporter(store: platform.store, catalog: $0, regions: platform.regions, personKey: platform.personKey) })
         .register(on: edge)
