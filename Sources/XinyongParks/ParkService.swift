@@ -59,14 +59,14 @@ public struct ParkService: Sendable {
 
     /// Replaces the park's listed members with the organisations a file names: one unified social credit
     /// code per line, first on the line (a CSV's other columns are ignored); a first line without a digit
-    /// is a header. In `strict` mode one unknown or malformed code imports nothing.
+    /// is a header (一 is a number to Unicode, so only ASCII digits count). In `strict` mode one unknown or malformed code imports nothing.
     public func importMembers(_ text: String, into parkID: String, mode: ImportMode, by actor: Actor) async throws -> ImportReport {
         _ = try await park(parkID)
         var subjectIDs: [String] = [], refused: [RefusedRow] = []
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let field = line.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
             let raw = field.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"\u{FEFF}"))
-            if raw.isEmpty || (index == 0 && !raw.contains(where: \.isNumber)) { continue }
+            if raw.isEmpty || (index == 0 && !raw.contains(where: { $0.isASCII && $0.isNumber })) { continue }
             switch try await member(raw) {
             case .success(let id): subjectIDs.append(id)
             case .failure(let reason): refused.append(RefusedRow(line: index + 1, code: String(raw.prefix(40)), reason: reason.text))

@@ -53,7 +53,7 @@ import XinyongTestSupport
         try await Self.withCity(backend) { store, service in
             try await service.create(Self.park("p-file"), by: Self.actor)
             let known = try await Self.organisations(store).prefix(3).compactMap(\.code?.value)
-            let unknown = SocialCreditCode.completing("91431000MA00000")!.value  // valid, but nobody registered it here
+            let unknown = SocialCreditCode.completing("91431000MAYYYYYY")!.value  // valid, but nobody registered it here
             let file = "统一社会信用代码,名称\n\(known[0]),甲\n\(unknown),乙\n\(known[1])\nNOT-A-CODE\n\n\(known[2])\n"
             let strict = try await service.importMembers(file, into: "p-file", mode: .strict, by: Self.actor)
             #expect(!strict.imported && strict.members == 0)
