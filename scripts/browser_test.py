@@ -1270,6 +1270,50 @@ def step_evaluation(ctx):
     log_out(ctx)
 
 
+def step_circle(ctx):
+    """(z) a visitor opens 示范园区 from the header, a park's page with its targets and its charts beside the
+    other parks and the city; then a member rated by 郴州市建筑业协会, whose profile shows the rating in the
+    associations' section, labelled as the association's and not the government's."""
+    d = ctx.driver
+    signed_out(ctx)
+    d.get(ctx.url("/"))
+    click_and_wait(d, wait_for(d, "header nav a[href='/parks']"))
+    assert h1_of(d) == "诚信示范园区", "/parks has h1 %r" % h1_of(d)
+    parks = d.find_elements(By.CSS_SELECTOR, "main table tbody tr td a[href^='/parks/']")
+    assert len(parks) >= 3, "/parks lists %d parks, the demo names 3" % len(parks)
+    click_and_wait(d, next(a for a in parks if a.get_attribute("href").endswith("/parks/gaoxin")))
+    charts = d.find_elements(By.CSS_SELECTOR, "div.charts figure svg.chart")
+    assert len(charts) == 5, "the park page shows %d charts, expected one per figure and the monthly line" % len(charts)
+    bars = charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")
+    assert len(bars) == 4 and len(charts[0].find_elements(By.CSS_SELECTOR, "rect.bar.own")) == 1, \
+        "the first chart has %d bars, expected this park, the two others and the city" % len(bars)
+    verdicts = [e.text for e in d.find_elements(By.CSS_SELECTOR, "main table tbody td span.flag")]
+    assert verdicts and all(v in ("达标", "未达标") for v in verdicts), "the targets show %r" % verdicts
+    assert "通过复核" in visible_text(d), "the park page lacks last year's review"
+    assert_no_inline_script(d)
+    assert_chinese(d, "the park page")
+    screenshot(ctx, "park.png")
+    log("      %s: %d charts, targets %s" % (h1_of(d), len(charts), "/".join(verdicts)))
+
+    rated = db_rows(ctx, """
+        SELECT s.code, r.document_no FROM credit_records r JOIN subjects s ON s.id = r.subject_id
+        WHERE r.department_id = '431000-association-construction' AND r.record_type = 'association_rating'
+        AND r.status = 'active' AND s.code IS NOT NULL ORDER BY r.id LIMIT 1""")
+    assert rated, "the demo has no member rated by 郴州市建筑业协会"
+    code, number = rated[0]
+    d.get(ctx.url("/subjects/%s" % code))
+    sections = [s for s in d.find_elements(By.CSS_SELECTOR, "section.records") if "行业协会商会信息" in s.text]
+    assert sections, "the profile of %s has no associations' section" % code
+    card = next((c for c in sections[0].find_elements(By.CSS_SELECTOR, "div.record") if number in c.text), None)
+    assert card is not None, "the associations' section of %s lacks the rating %s" % (code, number)
+    assert "非政府部门认定" in card.text and "来源部门" not in card.text, \
+        "the rating %s is not labelled as the association's: %r" % (number, card.text[:200])
+    screenshot(ctx, "association-rating.png")
+    d.get(ctx.url("/associations/431000-association-construction"))
+    assert number in visible_text(d), "the association's page does not list %s" % number
+    log("      %s: rating %s labelled as the association's" % (code, number))
+
+
 def step_auditor_refused(ctx):
     """(p) an auditor lands on the audit trail and is refused the user administration (403, 无权访问)."""
     d = ctx.driver
@@ -1526,6 +1570,7 @@ STEPS = [
     ("u", "objection: filed with a PDF, followed, accepted and rejected; the flag goes", step_objection, ()),
     ("v", "repair: refused before its date; granted after it; gone from profile, list and check", step_repair, ()),
     ("w", "evaluation: office distributions, a black-listed firm's explanation, public grades on and off", step_evaluation, ()),
+    ("z", "a park's page with its charts; an association's rating on a profile, labelled as such", step_circle, ()),
     # Last, so that the other steps give the background monitoring demo time to load.
     ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
 ]

@@ -101,5 +101,6 @@ struct AuditRoutes {
         "read": "查阅", "create": "新增", "login": "登录", "logout": "退出", "login-failed": "登录失败", "login-throttled": "登录受限",
         "disable": "停用", "reset-password": "重置密码", "change-password": "修改密码", "add-totp": "绑定动态口令", "revoke": "吊销",
         "withdraw": "撤销", "submit": "报送", "correct": "更正", "check": "查询", "feedback": "反馈", "override": "误报标记",
+        "replace-members": "更新成员名单", "review": "年度复核",
     ]
 }

@@ -155,8 +155,23 @@ struct ParkRoutes {
                 throw Problem(.conflict, type: "exists", title: "Already exists", detail: "\(what.prefix(80)) already exists", page: "该园区或该年度复核已存在。")
             case .invalid(let defects):
                 throw Problem(.badRequest, type: "invalid-park", title: "Invalid park", detail: defects.joined(separator: "; "),
-                              page: "输入有误：" + defects.joined(separator: "；"))
+                              page: "输入有误：" + defects.map(Self.chinese).joined(separator: "；") + "。")
             }
+        }
+    }
+
+    /// A defect the service names by its field (`field: reason`), in Chinese for pages.
+    static func chinese(_ defect: String) -> String {
+        let field = defect.prefix { $0 != ":" }
+        return switch field {
+        case "id": "园区编号应为2至40个字母、数字或连字符"
+        case "name": "请填写园区名称"
+        case "managing_body": "请填写园区管理机构"
+        case "region_codes": "地区代码不是有效的行政区划代码"
+        case "targets": "目标设置有误：每项目标须且只能给出上限或下限，同一指标不得重复"
+        case "year": "复核年度应在园区命名当年至今年之间"
+        case "note": "请填写复核说明"
+        default: "输入不完整"
         }
     }
 

@@ -81,6 +81,23 @@ import Testing
         #expect(result.contributions.isEmpty)
     }
 
+    @Test func anAssociationsRecordsCountOnlyWhereARuleNamesTheirType() {
+        // The shipped model scores negative and positive records by polarity; an association's sanction and
+        // honour share those polarities but are not the government's word.
+        #expect(Self.scoring.rule(for: "admin_penalty", tier: nil) != nil)
+        for type in Catalog.shipped.recordTypes where type.isFromAssociation {
+            #expect(Self.scoring.rule(for: type.code, tier: nil) == nil, "\(type.code) is scored")
+        }
+        #expect(Catalog.shipped.recordTypes.filter(\.isFromAssociation).map(\.code).sorted()
+                == ["association_honour", "association_rating", "association_warning"])
+        let association = Department(id: "a", name: "协会", category: Department.associationCategory, regionCode: "431000", level: .city)
+        let tax = Department(id: "t", name: "税务局", category: "tax", regionCode: "431000", level: .city)
+        let penalty = Catalog.shipped.recordType("admin_penalty")!, rating = Catalog.shipped.recordType("association_rating")!
+        #expect(penalty.accepts(from: tax) && !penalty.accepts(from: association))
+        #expect(rating.accepts(from: association) && !rating.accepts(from: tax))
+        #expect(CreditList.allCases.allSatisfy { list in list.recordTypes.allSatisfy { !$0.hasPrefix("association_") } })
+    }
+
     @Test func everyDefectOfAModelIsListedAtOnce() throws {
         var model = EvaluationModel.shipped
         model.sections.append(.init(code: "loop-a", name: "甲", weight: 1, parent: "loop-b"))

@@ -74,6 +74,10 @@ import XinyongTestSupport
         ("GET", "/api/v1/risk-mapping", department), ("PUT", "/api/v1/risk-mapping", department),
         ("POST", "/api/v1/inspections", department), ("POST", "/api/v1/inspections/{id}/draw", department),
         ("POST", "/api/v1/inspections/{id}/results", department),
+        ("GET", "/parks", open), ("GET", "/parks/{id}", open), ("GET", "/api/v1/parks", open), ("GET", "/api/v1/parks/{id}", open),
+        ("POST", "/api/v1/parks", admin), ("POST", "/api/v1/parks/{id}/members", admin), ("POST", "/api/v1/parks/{id}/reviews", admin),
+        ("GET", "/office/parks", admin), ("POST", "/office/parks/{id}/members", admin), ("POST", "/office/parks/{id}/reviews", admin),
+        ("GET", "/associations", open), ("GET", "/associations/{id}", open),
         ("GET", "/xinyi", open), ("GET", "/commitments/sign", open), ("POST", "/commitments/sign", open), ("GET", "/commitments/{id}", open),
         ("GET", "/api/v1/commitments/{id}", department), ("POST", "/api/v1/commitments/{id}/fulfilment", department),
         ("POST", "/api/v1/commitments/{id}/breach", department),
@@ -184,7 +188,8 @@ struct MatrixFixtures {
         let id = path.contains("/batches/") ? batch : path.contains("/checks/") ? check : path.contains("/records/") ? record
             : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : path.contains("/notices/") ? "GZ20260101-0000000000"
             : path.contains("/commitments/") ? "CN20260101-0000000000"
-            : path.contains("/inspections/") ? "CC20260101-00000000" : ""
+            : path.contains("/inspections/") ? "CC20260101-00000000" : path.contains("/parks/") ? "gaoxin"
+            : path.contains("/associations/") ? "431000-association-construction" : ""
         let code = path.contains("/monitoring/") ? "431000" : self.code
         return path.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{code}", with: code)
             .replacingOccurrences(of: "{kind}", with: "penalties").replacingOccurrences(of: "{list}", with: "black")

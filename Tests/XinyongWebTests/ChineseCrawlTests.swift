@@ -57,7 +57,9 @@ import XinyongStore
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
                         "/office/quality", "/subjects/\(code)/evaluation", "/xinyi", "/commitments/sign",
                         "/commitments/sign?matter=food_business_licence", "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000",
-                        "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE"] {
+                        "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE",
+                        "/parks", "/parks/gaoxin", "/parks/zixing", "/parks/nope", "/associations", "/associations/431000-association-construction",
+                        "/associations/nope"] {
                 try await crawl(uri)
             }
             try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
@@ -75,9 +77,13 @@ import XinyongStore
             for uri in ["/office/quality", "/office/checks", "/office/users", "/office/audit", "/office/deliveries", "/office/deliveries/1",
                         "/account/totp", "/checks", "/submit",
                         "/office/notices", "/office/notices/GZ20260101-0000000000",
-                        "/office/evaluation", "/office/evaluation/explain?code=\(code)", "/office/evaluation/explain?code=BAD"] {
+                        "/office/evaluation", "/office/evaluation/explain?code=\(code)", "/office/evaluation/explain?code=BAD",
+                        "/office/parks"] {
                 try await crawl(uri, as: admin)
             }
+            try await crawl("/office/parks/gaoxin/members", as: admin, method: .post, form: "mode=strict&codes=NOT-A-CODE%0A91431000MAYYYYYY")
+            try await crawl("/office/parks/gaoxin/reviews", as: admin, method: .post, form: "year=1990&outcome=passed&note=x")
+            try await crawl("/office/parks/gaoxin/reviews", as: admin, method: .post, form: "year=2026&outcome=bogus&note=x")
             try await crawl("/office/users", as: admin, method: .post, form: "name=x&role=clerk")
             #expect(findings.isEmpty, "English on pages:\n\(findings.joined(separator: "\n"))")
         }
