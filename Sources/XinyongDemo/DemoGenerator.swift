@@ -88,7 +88,7 @@ public struct DemoGenerator: Sendable {
             let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, departments: builder.departments, random: &dueProcessRandom)
             var commitmentRandom = SeededRandom(seed: options.seed).fork(UInt64(2_000_000 + chunkStart / Self.chunkSize))
             let commitments = makeCommitments(&chunkRecords, subjects: subjects, random: &commitmentRandom)
-            let chunk = chunkRecords
+            let chunk = chunkRecords, asOf = options.asOf
             try await store.transaction { repos in
                 try await repos.subjects.insert(subjects, by: actor)
                 try await repos.records.insert(chunk, by: actor)
@@ -96,15 +96,19 @@ public struct DemoGenerator: Sendable {
                 try await repos.repairs.insert(cases.repairs, by: actor)
                 try await repos.notices.insert(cases.notices, by: actor, batch: nil)
                 try await repos.commitments.insert(commitments, by: actor)
+                // Publicity that ended before the demo's day is history the platform never saw happen: marked as
+                // announced, so that a first start does not replay it onto the change feed.
+                try await repos.records.markExpiryAnnounced(chunk.filter { $0.schedule.end.map { $0 <= asOf } ?? false }, on: asOf)
             }
             records += chunkRecords.count
             checkFailed += subjects.count { $0.codeCheckFailed }
             progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
         }
-        records += try await runCircleDemo(into: store, actor: actor)
         // Every demo subject gets its grade as of the demo's date, so that grades, explanations and graded
         // supervision show at once; the inspection plan then draws by those grades.
         let grades = try await Evaluator.current(store: store, on: options.asOf).evaluateAll(asOf: options.asOf)
+        // After the grades: associations' records never change one, and the parks' figures use them.
+        records += try await runCircleDemo(into: store, actor: actor)
         records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
         return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }

@@ -105,14 +105,15 @@ public struct BatchImporter: Sendable {
         // The consequences a notice before listing names are the measures in force; read once per batch.
         let measures = validator.type.needsNoticeBeforeListing ? try await store.repositories.measures.current(on: today) : nil
         let batchID = UUID().uuidString.lowercased()
-        var summary = BatchSummary(
+        let summary = BatchSummary(
             id: batchID, departmentID: request.departmentID, recordType: request.recordType, mode: request.mode.rawValue,
             source: request.source, encoding: nil, idempotencyKey: request.idempotencyKey,
             requestHash: request.requestHash, submittedBy: request.submittedBy, submittedAt: Timestamp.now())
         let actor = Actor(request.submittedBy, reason: "batch \(batchID) of \(request.recordType) from \(request.departmentID)")
-        let outcome: Outcome
+        // A batch that lands commits its report in its own transaction, so that a crash leaves either both or
+        // neither; a rolled-back batch's report is all there is to write.
         do {
-            outcome = try await store.transaction { repos in
+            return try await store.transaction { repos in
                 var work = ChunkWriter(validator: validator, repos: repos, batchID: batchID, actor: actor, mode: request.mode,
                                        measures: measures)
                 while let chunk = try await source.next() {
@@ -123,11 +124,20 @@ public struct BatchImporter: Sendable {
                 if source.fileIssues.contains(where: { $0.severity == .error }) { work.outcome.fileFailed = true }
                 if work.outcome.mustRollBack { throw RolledBack(outcome: work.outcome) }
                 try await alongside?(repos, work.written)
-                return work.outcome
+                let (report, issues) = Self.report(summary, outcome: work.outcome, source: source)
+                try await repos.batches.insert(report, issues: issues, by: actor)
+                return report
             }
         } catch let rolledBack as RolledBack {
-            outcome = rolledBack.outcome
+            let (report, issues) = Self.report(summary, outcome: rolledBack.outcome, source: source)
+            try await store.transaction { try await $0.batches.insert(report, issues: issues, by: actor) }
+            return report
         }
+    }
+
+    /// The batch's report and issues once its rows are through.
+    static func report(_ started: BatchSummary, outcome: Outcome, source: any RowSource) -> (BatchSummary, [BatchIssue]) {
+        var summary = started
         var issues = source.fileIssues + outcome.issues
         summary.encoding = source.encoding?.rawValue
         if outcome.rows == 0 && !issues.contains(where: { $0.severity == .error }) {
@@ -146,10 +156,7 @@ public struct BatchImporter: Sendable {
             summary.status = outcome.rejected == 0 ? "accepted" : "partially_accepted"
         }
         summary.finished_at = Timestamp.now()
-        let report = summary
-        let stored = issues
-        try await store.transaction { try await $0.batches.insert(report, issues: stored, by: actor) }
-        return report
+        return (summary, issues)
     }
 }
 

@@ -94,9 +94,11 @@ public struct RecordRepository: Sendable {
     }
 
     public func markExpiryAnnounced(_ records: [CreditRecord], on date: CivilDate) async throws {
-        guard !records.isEmpty else { return }
-        try await db.update("credit_records").set("expiry_announced", to: date.description)
-            .where("id", .in, records.map(\.id)).run()
+        // Slices keep each statement far below SQLite's and PostgreSQL's limits on bound values.
+        for start in stride(from: 0, to: records.count, by: 10_000) {
+            try await db.update("credit_records").set("expiry_announced", to: date.description)
+                .where("id", .in, records[start..<min(start + 10_000, records.count)].map(\.id)).run()
+        }
     }
 
     /// A stored record with the batch that last wrote it.

@@ -129,6 +129,10 @@ import XinyongModel
                 WHERE s.registered_on IS NOT NULL AND r.decision_date < s.registered_on
                 """).first(decoding: Count.self)
             #expect(early?.n == 0)
+            // Publicity that ended before the demo's day was never news: a first start announces nothing.
+            #expect(try await store.repositories.records.expiredUnannounced(on: options.asOf, limit: 1).isEmpty)
+            let ended = try await store.sql.raw("SELECT COUNT(*) AS n FROM credit_records WHERE publicity_end <= '2026-06-30'").first(decoding: Count.self)
+            #expect((ended?.n ?? 0) > 0, "the demo has records whose publicity ended")
             first = try await Snapshot.take(store)
             // Codes: well-formed; the few with a failing check are flagged.
             let subjects = try await store.sql.raw("SELECT code, code_check_failed FROM subjects WHERE code IS NOT NULL")

@@ -37,8 +37,8 @@ import XinyongStore
                 // One bar chart per metric and the monthly line; each bar chart names the other parks and the city.
                 #expect(page.components(separatedBy: "<svg class=\"chart\"").count - 1 == ParkMetric.allCases.count + 1)
                 #expect(page.contains("<title>资兴经济开发区诚信示范园区</title>") && page.contains(">全市<"))
-                #expect(page.contains("每千户每月负面记录 ≤ 3") && (page.contains(">达标<") || page.contains(">未达标<")))
-                #expect(page.contains("通过复核"))
+                #expect(page.contains("每千户每月负面记录 ≤ 12") && (page.contains(">达标<") || page.contains(">未达标<")))
+                #expect(page.contains("<td>\(CivilDate.today().year - 1)</td>") && (page.contains("通过复核") || page.contains("限期整改")))
             }
             try await client.execute(uri: "/api/v1/parks/gaoxin", method: .get) { response in
                 let body = try json(response)
@@ -46,7 +46,7 @@ import XinyongStore
                 #expect(metrics.map { $0["metric"] as? String } == ParkMetric.allCases.map(\.rawValue))
                 let negative = try #require(metrics.first { $0["metric"] as? String == "negative_per_thousand_per_month" })
                 let value = try #require(negative["value"] as? Double)
-                #expect(negative["met"] as? Bool == (value <= 3))
+                #expect(negative["met"] as? Bool == (value <= 12))
                 #expect(negative["city"] is Double)
                 #expect((body["reviews"] as? [Any])?.count == 1)
             }
