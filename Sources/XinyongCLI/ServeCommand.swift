@@ -43,10 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("\(DemoReport(summary: summary, settings: settings).text)")
                 print(try await DemoUsers.create(store: store))
             }
-            let platform = try await Platform.load(
+            var platform = try await Platform.load(
                 store: store, personKey: try await PlatformKeys.person(store: store, settings: settings),
                 reportKey: try await PlatformKeys.report(store: store, settings: settings),
                 auditKey: try await PlatformKeys.audit(store: store, settings: settings), requireTOTP: settings.requireTOTP, secureCookies: settings.cookieSecure)
+            platform.batchLimits = settings.batchLimits
             // The monitoring's months are prepared at start (read back from the database, or computed and stored),
             // in the background: the demo's 13 months of Monte Carlo take minutes in a debug build, and the site
             // should answer meanwhile (its monitoring pages say 暂无数据 until the months are ready).

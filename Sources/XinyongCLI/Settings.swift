@@ -1,6 +1,7 @@
 import Configuration
 import Logging
 import XinyongStore
+import XinyongWeb
 
 /// The platform's settings: a command-line flag wins, then the environment variable, then the default.
 /// A bad value stops the program with a message naming the setting.
@@ -18,6 +19,8 @@ public struct Settings: Sendable {
     public var requireTOTP: Bool
     /// `COOKIE_SECURE`: the session cookie is sent over HTTPS only (set it behind TLS).
     public var cookieSecure: Bool
+    /// `BATCH_MAX_BYTES`, `BATCH_CONCURRENCY_PER_CALLER`, `BATCH_IDLE_TIMEOUT`.
+    public var batchLimits = BatchLimits()
 
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
@@ -75,9 +78,22 @@ public struct Settings: Sendable {
             }
             return value
         }
-        return Settings(database: database, migrationDatabase: migrationDatabase, host: host, port: port, logLevel: level, dataDirectory: dataDirectory,
-                        requireTOTP: try boolean("office.require.totp", "OFFICE_REQUIRE_TOTP"),
-                        cookieSecure: try boolean("cookie.secure", "COOKIE_SECURE"))
+        func count(_ key: ConfigKey, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+            let text = config.string(forKey: key, default: String(value))
+            guard let n = Int(text), range.contains(n) else {
+                throw Invalid(description: "\(name) '\(text.prefix(20))' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+        let defaults = BatchLimits()
+        var settings = Settings(database: database, migrationDatabase: migrationDatabase, host: host, port: port, logLevel: level,
+                                dataDirectory: dataDirectory, requireTOTP: try boolean("office.require.totp", "OFFICE_REQUIRE_TOTP"),
+                                cookieSecure: try boolean("cookie.secure", "COOKIE_SECURE"))
+        settings.batchLimits = BatchLimits(
+            maxBytes: try count("batch.max.bytes", "BATCH_MAX_BYTES", default: defaults.maxBytes, range: 1024...(4 << 30)),
+            perCaller: try count("batch.concurrency.per.caller", "BATCH_CONCURRENCY_PER_CALLER", default: defaults.perCaller, range: 1...64),
+            idleTimeoutSeconds: try count("batch.idle.timeout", "BATCH_IDLE_TIMEOUT", default: defaults.idleTimeoutSeconds, range: 1...3600))
+        return settings
     }
 
     /// The owner's URL, which only makes sense beside a PostgreSQL `DATABASE_URL` on the same kind of server.

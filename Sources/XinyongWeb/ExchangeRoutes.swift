@@ -51,22 +51,42 @@ struct ExchangeRoutes {
         var batchRequest = BatchRequest(
             departmentID: department, recordType: type, mode: mode, source: "api-\(format)",
             idempotencyKey: request.headers[.init("Idempotency-Key")!], submittedBy: context.caller.auditName)
-        var body = request.body
+        let limits = platform.batchLimits
+        guard Self.slots.take(batchRequest.submittedBy, limit: limits.perCaller) else {
+            throw Problem(.tooManyRequests, type: "too-many-batches", title: "Too many batches in flight",
+                          detail: "this caller already has \(limits.perCaller) batches being received or imported; send the next when one has answered",
+                          extra: ["retry_after": "10"])
+        }
+        defer { Self.slots.give(batchRequest.submittedBy) }
+        let body = try await Self.receive(request.body, limits: limits)
         if batchRequest.idempotencyKey != nil {
-            // The body is needed twice (hash, then rows), so an idempotent request is read whole first.
-            let buffer = try await body.collect(upTo: 256 << 20)
-            batchRequest.requestHash = SHA256.hash(data: Data(buffer: buffer)).hexEncoded
-            body = RequestBody(buffer: buffer)
+            batchRequest.requestHash = body.digest
             if let previous = try await refusing({ try await importer.previous(batchRequest) }) {
                 return try await batchResponse(previous, replay: true)
             }
         }
         let summary = try await refusing {
             let validator = try await importer.validator(for: batchRequest)
-            let source = try await rowSource(format: format, body: body, type: validator.type)
+            let source = try rowSource(format: format, body: body, type: validator.type)
             return try await importer.run(batchRequest, source: source)
         }
         return try await batchResponse(summary, replay: false)
+    }
+
+    /// Batches in flight per caller, across this server.
+    static let slots = BatchSlots()
+
+    /// The whole body on disk before any database work, refused as soon as it passes the limit.
+    static func receive(_ body: RequestBody, limits: BatchLimits) async throws -> SpooledBody {
+        do {
+            return try await SpooledBody.receive(body, limit: limits.maxBytes, idleSeconds: limits.idleTimeoutSeconds)
+        } catch let tooLarge as SpooledBody.TooLarge {
+            throw Problem(.contentTooLarge, type: "batch-too-large", title: "Batch too large",
+                          detail: "a batch body may be at most \(tooLarge.limit) bytes (BATCH_MAX_BYTES); split the file into several batches")
+        } catch let stalled as SpooledBody.Stalled {
+            throw Problem(.requestTimeout, type: "upload-stalled", title: "Upload stalled",
+                          detail: "the batch sent nothing for \(stalled.seconds) seconds (BATCH_IDLE_TIMEOUT); nothing of it was imported, send it again")
+        }
     }
 
     private func bodyFormat(_ request: Request) throws -> String {
@@ -78,14 +98,16 @@ struct ExchangeRoutes {
                       detail: "send text/csv, application/json (an array of objects) or application/x-ndjson; got '\(contentType)'")
     }
 
-    private func rowSource(format: String, body: RequestBody, type: RecordType) async throws -> any RowSource {
+    private func rowSource(format: String, body: SpooledBody, type: RecordType) throws -> any RowSource {
         switch format {
         case "json":
-            let buffer = try await body.collect(upTo: 64 << 20)
-            return ListSource(try JSONRows.array(Data(buffer: buffer), type: type))
+            guard body.bytes <= 64 << 20 else {
+                throw Problem(.contentTooLarge, type: "batch-too-large", title: "Batch too large",
+                              detail: "a JSON array is read whole and may be at most \(64 << 20) bytes; send larger batches as CSV or NDJSON")
+            }
+            return ListSource(try JSONRows.array(try body.whole(), type: type))
         default:
-            let reader = BodyReader(body)
-            return ByteStreamSource(type: type, format: format == "csv" ? .csv : .ndjson) { try await reader.next() }
+            return ByteStreamSource(type: type, format: format == "csv" ? .csv : .ndjson) { try body.next() }
         }
     }
 
@@ -240,17 +262,6 @@ struct ExchangeRoutes {
     }
 }
 
-/// Pulls a request body chunk by chunk for the importer (one consumer, called in sequence).
-final class BodyReader: @unchecked Sendable {
-    private var iterator: RequestBody.AsyncIterator
-
-    init(_ body: RequestBody) { iterator = body.makeAsyncIterator() }
-
-    func next() async throws -> [UInt8]? {
-        guard let buffer = try await iterator.next() else { return nil }
-        return Array(buffer.readableBytesView)
-    }
-}
 
 struct BatchBody: Encodable {
     let batch: BatchSummary

@@ -37,6 +37,8 @@ public struct Platform: Sendable {
     public let auditTrail: AuditTrail
     /// Grades: the evaluator and the follower that keeps them current; `serve` runs the follower.
     public let evaluation: EvaluationFollower
+    /// What one caller's uploads may take of the server; `serve` sets it from the configuration.
+    public var batchLimits = BatchLimits()
     let cookies: SessionCookies
     let templates: MustacheLibrary
 

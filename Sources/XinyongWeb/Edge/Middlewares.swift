@@ -98,12 +98,14 @@ struct ErrorMiddleware: RouterMiddleware {
             context.logger.info("request refused: \(problem.status.code) \(problem.type)", metadata: ["path": .string(request.uri.path)])
         }
         problem.extra["request_id"] = context.id
-        if browser {
-            return (try? platform.errorPage(problem, context: context))
+        var response = browser
+            ? (try? platform.errorPage(problem, context: context))
                 ?? Response(status: problem.status, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "\(problem.status.code) 请求未能完成（请求编号 \(context.id)）")))
-        }
-        return (try? problem.response(from: request, context: context)) ?? Response(status: .internalServerError)
+            : (try? problem.response(from: request, context: context)) ?? Response(status: .internalServerError)
+        // A refusal that says when to come back says it in the header clients and proxies read too.
+        if let wait = problem.extra["retry_after"] { response.headers[.retryAfter] = wait }
+        return response
     }
 
     /// Browsers ask for HTML; API clients, scripts and anything under /api/ get problem+json.
