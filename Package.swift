@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Already there for Hummingbird; named so that benches can stop their server gracefully.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Pure domain rules: codes, regions, catalogue, records, calendar. No I/O beyond reading its own bundled data.
@@ -77,14 +78,17 @@ let package = Package(
         .target(name: "XinyongEvaluation", dependencies: ["XinyongModel", "XinyongStore"]),
         // Graded supervision and double-random inspections: risk mappings, plans, the verifiable draw, results.
         .target(name: "XinyongSupervision", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
+        // Honesty culture: typical cases, news and policies in Markdown, rendered by Ink and sanitised.
+        .target(name: "XinyongCulture", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Ink", package: "Ink")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
-        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision"]),
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision", "XinyongCulture"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
                 "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
+                "XinyongCulture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -132,6 +136,7 @@ let package = Package(
             name: "XinyongSupervisionTests",
             dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
                            .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "XinyongCultureTests", dependencies: ["XinyongCulture", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongCommitmentsTests", dependencies: ["XinyongCommitments", "XinyongJoint", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

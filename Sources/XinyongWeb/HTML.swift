@@ -104,23 +104,6 @@ struct MessageView {
     let requestID: String?
 }
 
-extension String {
-    var htmlEscaped: String {
-        var out = ""
-        for c in self {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-}
-
 /// Query parameters as the public pages read them: form-decoded (a browser sends a typed space as
 /// `+`), trimmed, absent when empty, and checked. A value that is not valid percent-encoded UTF-8 is absent.
 struct PublicQuery {
