@@ -146,7 +146,8 @@ public struct CultureService: Sendable {
             throw Refusal(code: "too-many-records", field: "records", detail: "at most \(Article.Limits.links) records",
                           chinese: "最多关联 \(Article.Limits.links) 条信用记录。")
         }
-        for id in ids where try await store.repositories.records.find(id: String(id.prefix(80))) == nil {
+        for id in ids {
+            guard try await store.repositories.records.find(id: String(id.prefix(80))) == nil else { continue }
             throw Refusal(code: "unknown-record", field: "records", detail: "no credit record has the id \(id.prefix(80))",
                           chinese: "未找到编号为 \(id.prefix(80)) 的信用记录。")
         }

@@ -31,7 +31,7 @@ public enum SafeMarkdown {
             return String(markdown).htmlEscaped
         }
         let text = String(html.dropFirst("<a href=\"\(target)\">".count).dropLast("</a>".count))
-        guard let scheme = scheme(of: target), ["http", "https", "mailto", ""].contains(scheme) else { return text }
+        guard let kind = scheme(of: target), ["http", "https", "mailto", ""].contains(kind) else { return text }
         return "<a href=\"\(target.htmlEscaped)\" rel=\"nofollow noopener\">\(text)</a>"
     }
 
@@ -44,7 +44,7 @@ public enum SafeMarkdown {
         let alt = rest.hasPrefix(" alt=\"") && rest.hasSuffix("\"") ? String(rest.dropFirst(6).dropLast()) : ""
         // The alt text is Ink's HTML of the text, whose quotes Ink left as they were.
         let safeAlt = alt.replacingOccurrences(of: "\"", with: "&quot;")
-        guard let scheme = scheme(of: source), ["http", "https", ""].contains(scheme) else { return safeAlt }
+        guard let kind = scheme(of: source), ["http", "https", ""].contains(kind) else { return safeAlt }
         return "<img src=\"\(source.htmlEscaped)\" alt=\"\(safeAlt)\">"
     }
 

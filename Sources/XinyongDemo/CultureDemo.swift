@@ -6,16 +6,16 @@ import XinyongStore
 /// exist: the newest public ones of each type), five news items and two policies, all published. A case whose
 /// record type the demo did not produce (a very small demo) is left out.
 extension DemoGenerator {
-    struct CaseSpec {
+    struct CaseSpec: Sendable {
         let type: String
         /// Which of the newest public records of the type: cases of one type are about different subjects.
         let rank: Int
         let verdict: Article.Verdict
         let lists: [CreditList]
-        let write: (CaseFacts) -> (title: String, summary: String, body: String)
+        let write: @Sendable (CaseFacts) -> (title: String, summary: String, body: String)
     }
 
-    struct CaseFacts { let name, documentNumber, date, department: String }
+    struct CaseFacts: Sendable { let name, documentNumber, date, department: String }
 
     func runCultureDemo(into store: Store, actor: Actor) async throws {
         let culture = CultureService(store: store)

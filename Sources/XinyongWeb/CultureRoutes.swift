@@ -28,10 +28,11 @@ struct CultureRoutes {
 
     // MARK: Public
 
-    struct Line { let href, title, summary, date: String; let verdict: String? }
+    struct Line { let href, title, date: String; let summary, verdict: String? }
 
     static func line(_ a: Article) -> Line {
-        Line(href: a.path, title: a.title, summary: a.summary, date: beijingTime(a.publishedAt ?? a.updatedAt), verdict: a.verdict?.label)
+        Line(href: a.path, title: a.title, date: beijingTime(a.publishedAt ?? a.updatedAt), summary: a.summary.isEmpty ? nil : a.summary,
+             verdict: a.verdict?.label)
     }
 
     struct ListView {
@@ -53,8 +54,7 @@ struct CultureRoutes {
     struct ArticleView {
         struct Linked { let href, label: String }
         let title, heading, sectionLabel, sectionHref, date: String
-        let verdict: String?
-        let summary: String
+        let verdict, summary: String?
         /// Sanitised by SafeMarkdown: the one value a template includes unescaped.
         let html: String
         let records: [Linked]
@@ -82,7 +82,7 @@ struct CultureRoutes {
         }
         return ArticleView(
             title: "\(a.title) · 信用郴州", heading: a.title, sectionLabel: a.section.label, sectionHref: "/\(a.section.rawValue)",
-            date: beijingTime(a.publishedAt ?? a.updatedAt), verdict: a.verdict?.label, summary: a.summary, html: SafeMarkdown.html(a.body),
+            date: beijingTime(a.publishedAt ?? a.updatedAt), verdict: a.verdict?.label, summary: a.summary.isEmpty ? nil : a.summary, html: SafeMarkdown.html(a.body),
             records: records, gone: a.recordIDs.count > records.count ? a.recordIDs.count - records.count : nil, lists: a.lists.map { .init(href: "/lists/\($0.rawValue)", label: $0.name) })
     }
 
@@ -197,8 +197,8 @@ struct CultureRoutes {
     func move(_ context: AppRequestContext, publishing: Bool) async throws -> Response {
         let id = try context.parameters.require("id")
         let article = try await found {
-            publishing ? try await service.publish(id, by: context.actor("publish an article"))
-                : try await service.withdraw(id, by: context.actor("withdraw an article"))
+            if publishing { return try await service.publish(id, by: context.actor("publish an article")) }
+            return try await service.withdraw(id, by: context.actor("withdraw an article"))
         }
         return Response(status: .seeOther, headers: [.location: "/office/articles/\(article.id)?saved=1"])
     }
