@@ -86,7 +86,7 @@ public struct ArticleRepository: Sendable {
         var query = db.select().column("*").from("articles").where("state", .in, states.map(\.rawValue))
         if let section { query = query.where("section", .equal, section.rawValue) }
         if let verdict { query = query.where("verdict", .equal, verdict.rawValue) }
-        return try await query.orderBy(SQLFunction("COALESCE", args: SQLIdentifier("published_at"), SQLIdentifier("updated_at")), .descending)
+        return try await query.orderBy(SQLFunction("COALESCE", args: SQLIdentifier("published_at"), SQLIdentifier("updated_at")), SQLDirection.descending)
             .orderBy("id").limit(limit).all(decoding: Row.self).map(Self.article)
     }
 
