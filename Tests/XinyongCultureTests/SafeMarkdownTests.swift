@@ -77,7 +77,7 @@ import Testing
 
     @Test func aDangerousLinkKeepsItsTextWithoutTheLink() {
         #expect(SafeMarkdown.html("[点击这里](javascript:alert(1))") == "<p>点击这里</p>")
-        #expect(SafeMarkdown.html("![图](vbscript:x)") == "<p>图</p>")
+        #expect(SafeMarkdown.html("见![图](vbscript:x)") == "<p>见图</p>")
     }
 
     @Test func ordinaryMarkdownRenders() {

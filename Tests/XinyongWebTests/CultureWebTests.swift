@@ -33,7 +33,7 @@ import XinyongStore
         """
 
     static func post(_ client: some TestClientProtocol, _ uri: String, as login: Login, _ fields: [String: String],
-                     _ check: @Sendable (TestResponse) throws -> Void) async throws {
+                     _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
         try await client.execute(uri: uri, method: .post, headers: login.headers(csrf: false, CommitmentWebTests.formHeaders),
                                  body: CommitmentWebTests.form(fields.merging(["csrf": login.csrf]) { a, _ in a }), testCallback: check)
     }
