@@ -3,7 +3,8 @@ import XinyongModel
 import XinyongStore
 
 /// Honesty culture's demo: ten typical cases about real demo records (picked by query once the records
-/// exist: the newest public ones of each type), five news items and two policies, all published. A case whose
+/// exist: the newest public ones of each type), good and bad in turn so that the home page shows both, five
+/// news items and two policies, all published. A case whose
 /// record type the demo did not produce (a very small demo) is left out.
 extension DemoGenerator {
     struct CaseSpec: Sendable {
@@ -50,6 +51,18 @@ extension DemoGenerator {
 
             依照守信联合激励有关规定，该单位列入红名单期间可在行政审批中享受**容缺受理**、**绿色通道**等便利，并可申请“信易贷”等信易+ 服务。
             """) },
+        CaseSpec(type: "serious_dishonesty", rank: 0, verdict: .bad, lists: [.black]) { f in (
+            "\(f.name)被列入严重失信主体名单",
+            "存在严重失信行为，依法列入黑名单并实施联合惩戒。",
+            """
+            \(f.department)于\(f.date)认定**\(f.name)**存在严重失信行为（\(f.documentNumber)），依法将其列入严重失信主体名单。
+
+            ## 惩戒措施
+
+            列入名单期间，该主体在政府采购、招标投标、财政资金支持等方面依法受到限制，其法定代表人不得担任其他企业的法定代表人。
+
+            失信主体在规定期限内纠正失信行为、消除不良影响的，可依法申请[信用修复](/repair)。
+            """) },
         CaseSpec(type: "honour", rank: 1, verdict: .good, lists: [.red]) { f in (
             "守合同重信用：\(f.name)",
             "以诚信立企，获得表彰。",
@@ -59,6 +72,14 @@ extension DemoGenerator {
             > 诚信是企业最好的名片。
 
             该单位建立了客户投诉“当日响应、三日办结”制度，近三年无行政处罚记录。
+            """) },
+        CaseSpec(type: "judgment_defaulter", rank: 0, verdict: .bad, lists: [.black]) { f in (
+            "拒不履行生效判决：\(f.name)被纳入失信被执行人名单",
+            "有履行能力而拒不履行生效法律文书确定的义务。",
+            """
+            \(f.department)于\(f.date)将**\(f.name)**纳入失信被执行人名单（\(f.documentNumber)）。
+
+            该单位有履行能力而拒不履行生效法律文书确定的给付义务。纳入名单后，其高消费行为受到限制，并在融资信贷、市场准入等方面受到联合惩戒。
             """) },
         CaseSpec(type: "tax_grade_a", rank: 0, verdict: .good, lists: [.red]) { f in (
             "纳税信用A级纳税人：\(f.name)",
@@ -72,42 +93,6 @@ extension DemoGenerator {
             - 办税“绿色通道”和专门人员协助；
             - 银行“银税互动”信用贷款支持。
             """) },
-        CaseSpec(type: "tax_grade_a", rank: 1, verdict: .good, lists: [.red]) { f in (
-            "\(f.name)：诚信纳税换来“真金白银”",
-            "凭A级纳税信用获得银行信用贷款。",
-            """
-            **\(f.name)**于\(f.date)被评为纳税信用A级（\(f.documentNumber)）。
-
-            凭借良好的纳税信用，该企业通过“银税互动”获得了无抵押信用贷款，用于扩大生产。这是“信用就是财富”的生动体现。
-            """) },
-        CaseSpec(type: "credit_commitment", rank: 0, verdict: .good, lists: []) { f in (
-            "\(f.name)主动作出信用承诺",
-            "签署信用承诺书并向社会公开，接受监督。",
-            """
-            \(f.date)，**\(f.name)**向\(f.department)作出信用承诺（\(f.documentNumber)），承诺依法诚信经营、按时履约，并自愿接受社会监督。
-
-            信用承诺书已在“信用郴州”公示，市民可在该主体的信用信息页面查看承诺内容和履约情况。
-            """) },
-        CaseSpec(type: "serious_dishonesty", rank: 0, verdict: .bad, lists: [.black]) { f in (
-            "\(f.name)被列入严重失信主体名单",
-            "存在严重失信行为，依法列入黑名单并实施联合惩戒。",
-            """
-            \(f.department)于\(f.date)认定**\(f.name)**存在严重失信行为（\(f.documentNumber)），依法将其列入严重失信主体名单。
-
-            ## 惩戒措施
-
-            列入名单期间，该主体在政府采购、招标投标、财政资金支持等方面依法受到限制，其法定代表人不得担任其他企业的法定代表人。
-
-            失信主体在规定期限内纠正失信行为、消除不良影响的，可依法申请[信用修复](/repair)。
-            """) },
-        CaseSpec(type: "judgment_defaulter", rank: 0, verdict: .bad, lists: [.black]) { f in (
-            "拒不履行生效判决：\(f.name)被纳入失信被执行人名单",
-            "有履行能力而拒不履行生效法律文书确定的义务。",
-            """
-            \(f.department)于\(f.date)将**\(f.name)**纳入失信被执行人名单（\(f.documentNumber)）。
-
-            该单位有履行能力而拒不履行生效法律文书确定的给付义务。纳入名单后，其高消费行为受到限制，并在融资信贷、市场准入等方面受到联合惩戒。
-            """) },
         CaseSpec(type: "judgment_defaulter", rank: 1, verdict: .bad, lists: [.black]) { f in (
             "失信被执行人\(f.name)受到联合惩戒",
             "逃避执行，依法纳入失信被执行人名单。",
@@ -116,6 +101,14 @@ extension DemoGenerator {
 
             提醒广大市场主体：**守信者处处受益，失信者寸步难行**。
             """) },
+        CaseSpec(type: "tax_grade_a", rank: 1, verdict: .good, lists: [.red]) { f in (
+            "\(f.name)：诚信纳税换来“真金白银”",
+            "凭A级纳税信用获得银行信用贷款。",
+            """
+            **\(f.name)**于\(f.date)被评为纳税信用A级（\(f.documentNumber)）。
+
+            凭借良好的纳税信用，该企业通过“银税互动”获得了无抵押信用贷款，用于扩大生产。这是“信用就是财富”的生动体现。
+            """) },
         CaseSpec(type: "admin_penalty", rank: 0, verdict: .bad, lists: []) { f in (
             "\(f.name)违法经营受到行政处罚",
             "行政处罚信息依法在“双公示”栏目公示。",
@@ -123,6 +116,14 @@ extension DemoGenerator {
             \(f.department)于\(f.date)对**\(f.name)**作出行政处罚决定（\(f.documentNumber)）。
 
             行政处罚信息依法公示，公示期满后按规定停止公示；当事人可依法申请信用修复。
+            """) },
+        CaseSpec(type: "credit_commitment", rank: 0, verdict: .good, lists: []) { f in (
+            "\(f.name)主动作出信用承诺",
+            "签署信用承诺书并向社会公开，接受监督。",
+            """
+            \(f.date)，**\(f.name)**向\(f.department)作出信用承诺（\(f.documentNumber)），承诺依法诚信经营、按时履约，并自愿接受社会监督。
+
+            信用承诺书已在“信用郴州”公示，市民可在该主体的信用信息页面查看承诺内容和履约情况。
             """) },
         CaseSpec(type: "abnormal_operation", rank: 0, verdict: .bad, lists: [.watch]) { f in (
             "\(f.name)被列入经营异常名录",

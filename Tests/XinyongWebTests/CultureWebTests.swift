@@ -14,12 +14,9 @@ import XinyongStore
 /// writing a case in hostile Markdown that an administrator publishes, inert on its page and in the feed;
 /// refusals next to the form; drafts and withdrawn articles hidden from the public.
 @Suite(.serialized) struct CultureWebTests {
+    /// The demo city's server, as the commitment tests start it (their form helpers are used here too).
     func withServer(_ body: @Sendable (any TestClientProtocol, Platform, Callers) async throws -> Void) async throws {
-        let platform = try await Fixture.platform.value
-        let callers = try await Callers.fixture.value
-        try await buildApplication(platform: platform, host: "127.0.0.1", port: 0).test(.live) { client in
-            try await body(client, platform, callers)
-        }
+        try await CommitmentWebTests().withServer(body)
     }
 
     static let hostileBody = """
