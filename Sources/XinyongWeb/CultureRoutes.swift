@@ -124,8 +124,6 @@ struct CultureRoutes {
         let html: String?
     }
 
-    static let sectionNames: [String: Article.Section] = Dictionary(uniqueKeysWithValues: Article.Section.allCases.map { ($0.rawValue, $0) })
-
     func formView(_ section: Article.Section, draft: CultureService.Draft?, article: Article? = nil, error: String? = nil, notice: String? = nil,
                   context: AppRequestContext) -> FormView {
         let verdict = draft?.verdict ?? article?.verdict?.rawValue
@@ -144,7 +142,7 @@ struct CultureRoutes {
     }
 
     @Sendable func newForm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let section = PublicQuery(request: request).text("section").flatMap { Self.sectionNames[$0] } ?? .cases
+        let section = PublicQuery(request: request).text("section").flatMap(Article.Section.init) ?? .cases
         return try platform.html("article-form", formView(section, draft: nil, context: context), context: context)
     }
 
@@ -169,7 +167,7 @@ struct CultureRoutes {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = FormFields(try await request.body.collect(upTo: Self.formLimit))
-        guard let section = form.text("section").flatMap({ Self.sectionNames[$0] }) else {
+        guard let section = form.text("section").flatMap(Article.Section.init) else {
             throw Problem.invalidField("section", "must be one of cases, news, policies", page: "请选择栏目：典型案例、信用动态或政策法规。")
         }
         let draft = self.draft(form, section: section)
