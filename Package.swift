@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Already there for Hummingbird; named so that benches can stop their server gracefully.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Pure domain rules: codes, regions, catalogue, records, calendar. No I/O beyond reading its own bundled data.
@@ -79,8 +80,10 @@ let package = Package(
         .target(name: "XinyongSupervision", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
         // Honesty demonstration parks: naming them, their member lists, figures beside the city's, yearly reviews.
         .target(name: "XinyongParks", dependencies: ["XinyongModel", "XinyongStore"]),
+        // Honesty culture: typical cases, news and policies in Markdown, rendered by Ink and sanitised.
+        .target(name: "XinyongCulture", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Ink", package: "Ink")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
-        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision", "XinyongParks"]),
+        .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision", "XinyongParks", "XinyongCulture"]),
         // HTTP API and the server-rendered public site.
         .target(
             name: "XinyongWeb",
@@ -88,6 +91,7 @@ let package = Package(
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
                 "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
                 "XinyongParks",
+                "XinyongCulture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -137,6 +141,7 @@ let package = Package(
             dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongParksTests", dependencies: ["XinyongParks", "XinyongDemo", "XinyongTestSupport"]),
+        .testTarget(name: "XinyongCultureTests", dependencies: ["XinyongCulture", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongCommitmentsTests", dependencies: ["XinyongCommitments", "XinyongJoint", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

@@ -11,7 +11,8 @@ an administrator opens the office pages and finds the clerk's login in the audit
 is refused the user administration. Then the search pager (上一页/下一页, page numbers, a page past the last),
 the double-publicity listing's total and document-number filter, every public page at desktop and phone
 sizes (no English sentences outside code/pre, no sideways scrolling on the phone), and last, once `serve
---demo` has loaded the monitoring demo in the background, Chenzhou's score and ranks in the monitoring table.
+--demo` has loaded the monitoring demo in the background, Chenzhou's score and ranks in the monitoring table; then a
+typical case from the home page and the record it links.
 Screenshots of each page go to --screenshots (public pages as NAME-desktop.png and NAME-phone.png); on a
 failure, a shot of the page is kept in a temp folder.
 
@@ -1552,6 +1553,34 @@ def step_monitoring(ctx):
                ready="section.monitoring.city")
 
 
+def open_home_case(ctx):
+    """From the home page's 典型案例 to the first case's page; returns the case's title."""
+    d = ctx.driver
+    d.get(ctx.url("/"))
+    link = wait_for(d, "section.culture a[href^='/cases/']")
+    title = link.text.strip()
+    click_and_wait(d, link)
+    assert path_of(d).startswith("/cases/"), "the home page's case went to %s" % d.current_url
+    return title
+
+
+def step_case(ctx):
+    """(x) a typical case on the home page: open it, see its sanitised text and its linked record, open the record."""
+    signed_out(ctx)
+    d = ctx.driver
+    title = retrying_stale_pages(lambda: open_home_case(ctx))
+    assert h1_of(d) == title, "the case page's h1 is %r, the home page said %r" % (h1_of(d), title)
+    assert d.find_elements(By.CSS_SELECTOR, ".article-body p"), "the case page has no text"
+    assert_no_inline_script(d)
+    record = wait_for(d, "ul.linked-records a[href^='/records/']")
+    record_path, label = urllib.parse.urlparse(record.get_attribute("href")).path, record.text.strip()
+    screenshot(ctx, "case.png")
+    click_and_wait(d, record)
+    assert path_of(d) == record_path, "the linked record went to %s" % d.current_url
+    assert "未找到" not in h1_of(d), "the case's record %s is not public" % record_path
+    log("      %s → %s (%s)" % (title, record_path, label))
+
+
 STEPS = [
     ("a", "search from the home page", step_search, ()),
     ("b", "profile with a 行政处罚 card", step_profile, ("a",)),
@@ -1578,6 +1607,7 @@ STEPS = [
     ("z", "a park's page with its charts; an association's rating on a profile, labelled as such", step_circle, ()),
     # Last, so that the other steps give the background monitoring demo time to load.
     ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
+    ("x", "a typical case from the home page, with its linked record", step_case, ()),
 ]
 
 

@@ -110,6 +110,7 @@ public struct DemoGenerator: Sendable {
         // After the grades: associations' records never change one, and the parks' figures use them.
         records += try await runCircleDemo(into: store, actor: actor)
         records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
+        try await runCultureDemo(into: store, actor: actor)
         return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }
 

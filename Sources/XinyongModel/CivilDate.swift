@@ -83,6 +83,10 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return CivilDate(year: ny, month: nm, day: min(d, Self.daysIn(month: nm, year: ny)))!
     }
 
+    /// The instant this day begins in Asia/Shanghai, as stored instants are written (UTC, milliseconds):
+    /// 16:00 UTC the day before.
+    public var startInstant: String { adding(days: -1).description + "T16:00:00.000Z" }
+
     /// Today as a calendar date in Asia/Shanghai, where every legal date of the platform lives.
     public static func today(now: Date = Date()) -> CivilDate {
         CivilDate(dayNumber: Int(((now.timeIntervalSince1970 + 8 * 3600) / 86400).rounded(.down)))

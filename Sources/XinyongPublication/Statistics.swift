@@ -2,7 +2,8 @@ import Foundation
 import XinyongModel
 import XinyongStore
 
-/// The home page's headline figures: organisations, records, double publicity this month, list sizes.
+/// The home page's headline figures: organisations, records, double publicity this month, list sizes, checks
+/// before handling this month.
 public struct SiteStatistics: Sendable {
     public let asOf: CivilDate
     public let organisations: Int
@@ -10,6 +11,8 @@ public struct SiteStatistics: Sendable {
     public let licencesThisMonth: Int
     public let penaltiesThisMonth: Int
     public let lists: [(list: CreditList, members: Int)]
+    /// Checks departments asked since the month began in Beijing time.
+    public let checksThisMonth: Int
 
     public static func count(store: Store, on today: CivilDate = .today()) async throws -> SiteStatistics {
         let repos = store.repositories
@@ -23,7 +26,8 @@ public struct SiteStatistics: Sendable {
             asOf: today, organisations: try await repos.statistics.organisations(), records: try await repos.records.count(),
             licencesThisMonth: try await repos.statistics.published(type: "admin_licence", decidedFrom: from, to: to, on: day),
             penaltiesThisMonth: try await repos.statistics.published(type: "admin_penalty", decidedFrom: from, to: to, on: day),
-            lists: lists)
+            lists: lists,
+            checksThisMonth: try await repos.checks.count(since: monthStart.startInstant))
     }
 }
 

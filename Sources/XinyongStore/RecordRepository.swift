@@ -139,18 +139,23 @@ public struct RecordRepository: Sendable {
 
     public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM credit_records") }
 
-    private struct SubjectIDRow: Decodable { let subject_id: String }
-
-    /// The organisation behind the most recent public record of `type` on `date`, for the home page's
-    /// examples. Walks the (record_type, decision_date) index from the newest end.
+    /// The organisation behind the most recent public record of `type` on `date`, for the home page's examples.
     public func latestPublicOrganisation(type: String, on date: CivilDate) async throws -> String? {
+        try await latestPublicOfOrganisations(type: type, on: date, limit: 1).first?.subjectID
+    }
+
+    /// The most recent public records of `type` on `date` whose subjects are organisations with a code, newest
+    /// first (the home page's examples, the demo's typical cases). Walks the (record_type, decision_date) index
+    /// from the newest end.
+    public func latestPublicOfOrganisations(type: String, on date: CivilDate, limit: Int) async throws -> [CreditRecord] {
         let day = date.description
+        let columns = Self.columns.map { "r." + $0 }.joined(separator: ", ")
         return try await db.raw("""
-            SELECT r.subject_id FROM credit_records r JOIN subjects s ON s.id = r.subject_id
+            SELECT \(unsafeRaw: columns) FROM credit_records r JOIN subjects s ON s.id = r.subject_id
             WHERE r.record_type = \(bind: type) AND r.status = 'active' AND s.code IS NOT NULL
             AND r.publicity_start <= \(bind: day) AND r.publicity_end > \(bind: day)
-            ORDER BY r.decision_date DESC LIMIT 1
-            """).first(decoding: SubjectIDRow.self)?.subject_id
+            ORDER BY r.decision_date DESC, r.id LIMIT \(bind: limit)
+            """).all(decoding: Row.self).map(Self.record)
     }
 
     private struct TypeCount: Decodable { let record_type: String; let n: Int }

@@ -192,8 +192,7 @@ struct CheckRoutes {
         let end = to.flatMap { CivilDate($0) }?.adding(days: 1) ?? CivilDate.today().adding(days: 1)
         let start = from.flatMap { CivilDate($0) } ?? end.adding(days: -91)
         guard start < end else { throw Problem.invalidField("from", "must not be after 'to'") }
-        // Instants are UTC; a day in Asia/Shanghai starts at 16:00 UTC the day before.
-        return (start.adding(days: -1).description + "T16:00:00.000Z", end.adding(days: -1).description + "T16:00:00.000Z")
+        return (start.startInstant, end.startInstant)
     }
 
     // MARK: Pages

@@ -51,7 +51,7 @@ extension Platform {
         if Access.office.allows(context.caller) {
             links += ["<a href=\"/office/quality\">数据质量</a>", "<a href=\"/office/checks\">联合奖惩</a>", "<a href=\"/office/notices\">列入前告知</a>",
                       "<a href=\"/office/objections\">异议</a>", "<a href=\"/office/repairs\">修复</a>", "<a href=\"/office/deliveries\">更正送达</a>",
-                      "<a href=\"/office/evaluation\">信用评价</a>"]
+                      "<a href=\"/office/evaluation\">信用评价</a>", "<a href=\"/office/articles\">诚信文化</a>"]
         }
         if Access.admin.allows(context.caller) { links.append("<a href=\"/office/users\">用户</a>") }
         if Access.audit.allows(context.caller) { links.append("<a href=\"/office/audit\">审计</a>") }
@@ -102,23 +102,6 @@ func beijingTime(_ instant: String) -> String {
 struct MessageView {
     let title, heading, detail, input: String
     let requestID: String?
-}
-
-extension String {
-    var htmlEscaped: String {
-        var out = ""
-        for c in self {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }
 
 /// Query parameters as the public pages read them: form-decoded (a browser sends a typed space as

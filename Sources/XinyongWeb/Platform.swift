@@ -8,6 +8,7 @@ import Prometheus
 import XinyongAccess
 import XinyongAudit
 import XinyongCommitments
+import XinyongCulture
 import XinyongDueProcess
 import XinyongEvaluation
 import XinyongExchange
@@ -165,5 +166,6 @@ func buildRouter(platform: Platform) -> Edge {
     InspectionRoutes(platform: platform, service: Supervision(store: platform.store),
                      importer: platform.currentCatalog.map { BatchImporter(store: platform.store, catalog: $0, regions: platform.regions, personKey: platform.personKey) })
         .register(on: edge)
+    CultureRoutes(platform: platform, service: CultureService(store: platform.store)).register(on: edge)
     return edge
 }

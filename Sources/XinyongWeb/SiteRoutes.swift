@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import XinyongCulture
 import XinyongModel
 import XinyongPublication
 import XinyongStore
@@ -7,6 +8,7 @@ import XinyongStore
 /// The server-rendered public site: home page and subject profiles. Mustache escapes every value.
 struct SiteRoutes {
     let platform: Platform
+    var culture: CultureService { CultureService(store: platform.store) }
 
     /// The home page shows the subject of the latest public record of each of these types.
     static let exampleTypes = ["admin_penalty", "admin_licence", "serious_dishonesty", "abnormal_operation", "honour", "tax_grade_a"]
@@ -42,8 +44,11 @@ struct SiteRoutes {
                 .init(label: "信用记录", value: figures.records.grouped, link: nil),
                 .init(label: "本月行政许可公示", value: figures.licencesThisMonth.grouped, link: "/publicity/licences"),
                 .init(label: "本月行政处罚公示", value: figures.penaltiesThisMonth.grouped, link: "/publicity/penalties"),
-            ] + figures.lists.map { .init(label: $0.list.name, value: $0.members.grouped, link: "/lists/\($0.list.rawValue)") },
+            ] + figures.lists.map { .init(label: $0.list.name, value: $0.members.grouped, link: "/lists/\($0.list.rawValue)") }
+              + [.init(label: "本月联合奖惩核查", value: figures.checksThisMonth.grouped, link: nil)],
             examples: examples,
+            cases: try await culture.latest(.cases, limit: 5).map(CultureRoutes.line),
+            news: try await culture.latest(.news, limit: 5).map(CultureRoutes.line),
             recordTypes: (catalog?.recordTypes ?? []).map { TypeLink(name: $0.name, legalBasis: $0.legalBasis) },
             today: figures.asOf.description))
     }
@@ -130,6 +135,8 @@ struct HomeView {
     let title: String
     let figures: [Figure]
     let examples: [SubjectLink]
+    /// The latest published typical cases and news.
+    let cases, news: [CultureRoutes.Line]
     let recordTypes: [TypeLink]
     let today: String
 }

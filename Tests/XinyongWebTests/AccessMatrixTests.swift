@@ -94,6 +94,11 @@ import XinyongTestSupport
         ("GET", "/office/deliveries", office), ("GET", "/office/deliveries/{seq}", office), ("GET", "/api/v1/admin/deliveries", admin),
         ("GET", "/api/v1/admin/webhooks", admin), ("PUT", "/api/v1/admin/departments/{id}/webhook", admin),
         ("POST", "/api/v1/admin/departments/{id}/webhook/remove", admin),
+        ("GET", "/cases", open), ("GET", "/cases/{id}", open), ("GET", "/news", open), ("GET", "/news/{id}", open),
+        ("GET", "/policies", open), ("GET", "/policies/{id}", open), ("GET", "/feed.atom", open),
+        ("GET", "/office/articles", office), ("GET", "/office/articles/new", office), ("POST", "/office/articles", office),
+        ("GET", "/office/articles/{id}", office), ("POST", "/office/articles/{id}", office),
+        ("POST", "/office/articles/{id}/publish", admin), ("POST", "/office/articles/{id}/withdraw", admin),
         // The login form refuses a post without its own form token, whoever sends it: never 401.
         ("GET", "/login", open), ("GET", "/repair", open), ("GET", "/objections", open), ("POST", "/login", "F F F F F F F F F F F F"),
         ("GET", "/account", signedIn), ("GET", "/account/password", signedIn), ("POST", "/account/password", signedIn),
@@ -188,6 +193,7 @@ struct MatrixFixtures {
         let id = path.contains("/batches/") ? batch : path.contains("/checks/") ? check : path.contains("/records/") ? record
             : path.contains("/keys/") ? key : path.contains("/editions/") ? "2020" : path.contains("/departments/") ? Callers.departmentBID : path.contains("/notices/") ? "GZ20260101-0000000000"
             : path.contains("/commitments/") ? "CN20260101-0000000000"
+            : ["/cases/", "/news/", "/policies/", "/articles/"].contains(where: path.contains) ? "WZ20260101-0000000000"
             : path.contains("/inspections/") ? "CC20260101-00000000" : path.contains("/parks/") ? "gaoxin"
             : path.contains("/associations/") ? "431000-association-construction" : ""
         let code = path.contains("/monitoring/") ? "431000" : self.code

@@ -36,6 +36,7 @@ import XinyongStore
         let platform = try await Fixture.platform.value
         let callers = try await Callers.fixture.value
         let code = try await Fixture.codeWithPublicPenalty(platform.store)
+        let article = try #require(try await platform.store.repositories.articles.list(section: .cases, states: [.published], limit: 1).first)
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in
             let clerk = try await Login.of(callers.clerkA, client: client)
@@ -59,7 +60,8 @@ import XinyongStore
                         "/commitments/sign?matter=food_business_licence", "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000",
                         "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE",
                         "/parks", "/parks/gaoxin", "/parks/zixing", "/parks/nope", "/associations", "/associations/431000-association-construction",
-                        "/associations/nope"] {
+                        "/associations/nope",
+                        "/cases", "/cases?kind=good", "/cases?kind=bad", "/news", "/policies", "/cases/\(article.id)", "/news/WZ20260101-NONE"] {
                 try await crawl(uri)
             }
             try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
@@ -78,13 +80,15 @@ import XinyongStore
                         "/account/totp", "/checks", "/submit",
                         "/office/notices", "/office/notices/GZ20260101-0000000000",
                         "/office/evaluation", "/office/evaluation/explain?code=\(code)", "/office/evaluation/explain?code=BAD",
-                        "/office/parks"] {
+                        "/office/parks",
+                        "/office/articles", "/office/articles/new?section=news", "/office/articles/\(article.id)"] {
                 try await crawl(uri, as: admin)
             }
             try await crawl("/office/parks/gaoxin/members", as: admin, method: .post, form: "mode=strict&codes=NOT-A-CODE%0A91431000MAYYYYYY")
             try await crawl("/office/parks/gaoxin/reviews", as: admin, method: .post, form: "year=1990&outcome=passed&note=x")
             try await crawl("/office/parks/gaoxin/reviews", as: admin, method: .post, form: "year=2026&outcome=bogus&note=x")
             try await crawl("/office/users", as: admin, method: .post, form: "name=x&role=clerk")
+            try await crawl("/office/articles", as: admin, method: .post, form: "section=cases&title=x&body=y&records=nope")
             #expect(findings.isEmpty, "English on pages:\n\(findings.joined(separator: "\n"))")
         }
     }
