@@ -77,6 +77,9 @@ let package = Package(
         .target(name: "XinyongEvaluation", dependencies: ["XinyongModel", "XinyongStore"]),
         // Graded supervision and double-random inspections: risk mappings, plans, the verifiable draw, results.
         .target(name: "XinyongSupervision", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
+        // Third-party credit agencies and banks: registration, subjects' consents, consented reads, lending checks, the public export.
+        .target(name: "XinyongAgencies", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange", "XinyongPublication",
+                                                        .product(name: "Crypto", package: "swift-crypto")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision"]),
         // HTTP API and the server-rendered public site.
@@ -85,6 +88,7 @@ let package = Package(
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongExchange", "XinyongMonitoringService", "XinyongPublication",
                 "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
+                "XinyongAgencies",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -102,6 +106,7 @@ let package = Package(
             dependencies: [
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
                 "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
+                "XinyongAgencies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -132,6 +137,8 @@ let package = Package(
             name: "XinyongSupervisionTests",
             dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
                            .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "XinyongAgenciesTests", dependencies: ["XinyongAgencies", "XinyongExchange", "XinyongTestSupport",
+                                                                .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongCommitmentsTests", dependencies: ["XinyongCommitments", "XinyongJoint", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

@@ -105,6 +105,7 @@ public struct DemoGenerator: Sendable {
         // supervision show at once; the inspection plan then draws by those grades.
         let grades = try await Evaluator.current(store: store, on: options.asOf).evaluateAll(asOf: options.asOf)
         records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
+        try await runAgencyDemo(into: store, actor: actor)
         return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }
 

@@ -166,9 +166,10 @@ struct ExchangeRoutes {
         return try JSONBody.response(ChangesBody(changes: page.changes, nextCursor: page.nextCursor))
     }
 
-    /// Reading the feed makes a department or a recipient key a recipient of what it read; the office is none.
+    /// Reading the feed makes a department, a recipient key or an agency key a recipient of what it read; the office is none.
     static func feedReader(_ caller: Caller) -> ChangeFeedAccess.Reader {
         if case .key(let key) = caller, key.role == .recipient { return .recipientKey(key.id) }
+        if case .key(let key) = caller, caller.agencyMay(.publicData) { return .agencyKey(key.id) }
         if caller.readsWholeFeed { return .office }
         return .department(caller.departmentID ?? "")
     }
