@@ -1503,6 +1503,66 @@ def step_monitoring(ctx):
                ready="section.monitoring.city")
 
 
+# ---------------------------------------------------------------- agencies
+
+DEMO_AGENCY = "demo-agency"  # AgencyDemo.swift's agency, registered with every scope
+
+
+def agency_key(ctx):
+    """A key of the demo agency, issued through the admin API in the demo administrator's session (the
+    form token of any page goes in X-CSRF-Token, as scripts send it); the administrator then logs out."""
+    signed_in_as(ctx, ADMIN)
+    d = ctx.driver
+    d.get(ctx.url("/account"))
+    token = wait_for(d, "input[name=csrf]").get_attribute("value")
+    headers = as_browser(ctx)
+    headers.update({"Accept": "application/json", "Content-Type": "application/json", "X-CSRF-Token": token})
+    body = json.dumps({"role": "agency", "agency_id": DEMO_AGENCY, "name": "browser test"}).encode()
+    status, _, answer = fetch(ctx.url("/api/v1/admin/keys"), data=body, headers=headers)
+    assert status == 201, "POST /api/v1/admin/keys for %s answered %d: %s" % (DEMO_AGENCY, status, answer[:300])
+    signed_out(ctx)
+    return json.loads(answer)["secret"]
+
+
+def step_agency(ctx):
+    """(y) an organisation grants the demo agency a consent through /consents/new; the agency reads the
+    consented data over HTTP with its key; /consents/{number} with the code shows that read in the log."""
+    signed_out(ctx)
+    d = ctx.driver
+    rows = db_rows(ctx, "SELECT name, code FROM subjects WHERE kind <> 'natural_person' AND code IS NOT NULL "
+                        "AND code_check_failed = 0 ORDER BY id LIMIT 1 OFFSET 7")
+    assert rows, "the demo has no organisation with a unified code"
+    name, code = rows[0]
+    d.get(ctx.url("/consents/new"))
+    form = wait_for(d, "form#consent-form")
+    Select(form.find_element(By.NAME, "agency")).select_by_value(DEMO_AGENCY)
+    fill(d, form, {"subject_name": name, "subject_code": code, "purpose": "出具第三方信用报告", "signer": "王经理"})
+    form.find_element(By.CSS_SELECTOR, "input[name=scopes][value=consented]").click()
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    number, follow_up = text_of(d, "#consent-number"), text_of(d, "#follow-up-code")
+    assert number.startswith("SQ") and len(follow_up) == 12, "the grant showed number %r and code %r: %s" % (
+        number, follow_up, text_of(d, ".result.bad"))
+    log("      %s granted consent %s to %s" % (name, number, DEMO_AGENCY))
+
+    key = agency_key(ctx)
+    status, _, body = fetch(ctx.url("/api/v1/agency/subjects/%s?consent=%s" % (code, number)),
+                            headers={"Authorization": "Bearer " + key, "Accept": "application/json"})
+    assert status == 200, "the agency's consented read answered %d: %s" % (status, body[:300])
+    records = json.loads(body)["records"]
+    log("      the agency read %d records (%d not public)" % (len(records), sum(not r["is_public"] for r in records)))
+
+    d.get(ctx.url("/consents/" + number))
+    form = wait_for(d, "form[action='/consents/%s']" % number)
+    fill(d, form, {"code": follow_up})
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    log_rows = [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "table#access-log tbody tr")]
+    assert any("查询非公开信用信息" in row and "已提供" in row and str(len(records)) in row for row in log_rows), \
+        "the consent's access log does not show the read of %d records: %s" % (len(records), log_rows)
+    assert_chinese(d, "/consents/" + number)
+    screenshot(ctx, "consent.png")
+    log("      /consents/%s shows the read: %s" % (number, log_rows[0]))
+
+
 STEPS = [
     ("a", "search from the home page", step_search, ()),
     ("b", "profile with a 行政处罚 card", step_profile, ("a",)),
@@ -1528,6 +1588,7 @@ STEPS = [
     ("w", "evaluation: office distributions, a black-listed firm's explanation, public grades on and off", step_evaluation, ()),
     # Last, so that the other steps give the background monitoring demo time to load.
     ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
+    ("y", "agency: a consent granted through the form, a consented read, the read in the subject's log", step_agency, ()),
 ]
 
 

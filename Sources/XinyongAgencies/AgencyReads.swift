@@ -23,7 +23,7 @@ extension AgencyService {
         let subject = try await subject(subjectCode)
         var consent: Consent?
         do {
-            consent = try await consentNumber.map { try await self.consent($0) }
+            if let consentNumber { consent = try await self.consent(consentNumber) }
             let found = try Self.check(consent, asker: asker, subject: subject, scope: scope, today: today)
             return (subject, found)
         } catch let refusal as Refusal {
@@ -106,11 +106,12 @@ extension AgencyService {
                                  today: CivilDate = .today()) async throws -> SubjectFile {
         let (subject, consent) = try await authorise(asker, subjectCode: subjectCode, consentNumber: number, scope: .consented, today: today)
         let records = try await store.repositories.records.forSubject(subject.id).map { r in
-            SubjectFile.Record(id: r.id, recordType: r.recordType, typeName: site.catalogs[r.catalogVersion]?.recordType(r.recordType)?.name ?? r.recordType,
-                               departmentId: r.departmentID, documentNo: r.documentNumber, decisionDate: r.decisionDate.description,
-                               status: r.status.rawValue, isPublic: site.catalogs[r.catalogVersion]?.recordType(r.recordType)
-                                   .flatMap { PublicProfile.publicView(of: r, type: $0, subject: subject, on: today) } != nil,
-                               publicityEnd: r.schedule.end?.description, fields: r.fields)
+            let type = site.catalogs[r.catalogVersion]?.recordType(r.recordType)
+            return SubjectFile.Record(
+                id: r.id, recordType: r.recordType, typeName: type?.name ?? r.recordType, departmentId: r.departmentID,
+                documentNo: r.documentNumber, decisionDate: r.decisionDate.description, status: r.status.rawValue,
+                isPublic: type.flatMap { PublicProfile.publicView(of: r, type: $0, subject: subject, on: today) } != nil,
+                publicityEnd: r.schedule.end?.description, fields: r.fields)
         }
         let file = SubjectFile(subject: line(subject), consent: consent.id, records: records)
         try await log(asker, subjectID: subject.id, consent: consent.id, records: file.count)

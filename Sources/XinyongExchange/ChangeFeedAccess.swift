@@ -75,11 +75,12 @@ public struct ChangeFeedAccess: Sendable {
     /// up to `cursor`. Both are written in one transaction: one multi-row insert per 4,000 receipts and one upsert.
     public func read(_ cursor: Int, limit: Int, by reader: Reader) async throws -> (changes: [Change], nextCursor: Int) {
         let department: String? = if case .department(let id) = reader { id } else { nil }
-        let page = if case .agencyKey = reader {
-            try await feed.since(cursor, limit: limit, visibility: visibility(nil))
-        } else {
-            try await since(cursor, limit: limit, visibleTo: department)
+        let visibility: ChangeFeed.Visibility? = switch reader {
+        case .department(let id): self.visibility(id)
+        case .agencyKey: self.visibility(nil)
+        case .recipientKey, .office: nil
         }
+        let page = try await feed.since(cursor, limit: limit, visibility: visibility)
         guard let recipient = reader.recipient else { return page }
         let receipts = page.changes.filter { RecipientRepository.receivingKinds.contains($0.change) && $0.department_id != department }
             .map { Receipt(recipient, subjectID: $0.subject_id, recordID: $0.record_id, via: .feed, reference: String($0.seq)) }

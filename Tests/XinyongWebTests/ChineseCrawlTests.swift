@@ -36,6 +36,8 @@ import XinyongStore
         let platform = try await Fixture.platform.value
         let callers = try await Callers.fixture.value
         let code = try await Fixture.codeWithPublicPenalty(platform.store)
+        struct Number: Decodable { let id: String }
+        let consent = try #require(try await platform.store.sql.raw("SELECT id FROM consents ORDER BY id LIMIT 1").first(decoding: Number.self)).id
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in
             let clerk = try await Login.of(callers.clerkA, client: client)
@@ -57,12 +59,16 @@ import XinyongStore
                         "/reports/\(code)", "/verify", "/login", "/login?expired=1", "/repair", "/objections", "/no/such/page",
                         "/office/quality", "/subjects/\(code)/evaluation", "/xinyi", "/commitments/sign",
                         "/commitments/sign?matter=food_business_licence", "/commitments/sign?matter=nope", "/commitments/CN20260101-0000000000",
-                        "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE"] {
+                        "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE",
+                        "/consents/new", "/consents/SQ20260101-0000000000", "/consents/\(consent)"] {
                 try await crawl(uri)
             }
             try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
             try await crawl("/verify", method: .post, form: "number=XY0000")
+            try await crawl("/consents/new", method: .post, form: "agency=demo-agency&subject_code=\(code)&subject_name=x&signer=x&scopes=consented")
+            try await crawl("/consents/SQ20260101-0000000000/revoke", method: .post, form: "code=x")
+            try await crawl("/consents/\(consent)", method: .post, form: "code=WRONGCODE")
             for uri in ["/submit", "/submit?type=admin_licence", "/checks", "/account", "/account/password", "/office/users", "/notices",
                         "/notices/GZ20260101-0000000000"] {
                 try await crawl(uri, as: clerk)
