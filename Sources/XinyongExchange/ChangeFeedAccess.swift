@@ -41,7 +41,7 @@ public struct ChangeFeedAccess: Sendable {
     /// means the unfiltered feed. `nextCursor` moves past every row read, visible or not, and equals
     /// `cursor` when nothing newer exists; a page shorter than `limit` means the reader has caught up.
     public func since(_ cursor: Int, limit: Int, visibleTo department: String?) async throws -> (changes: [Change], nextCursor: Int) {
-        try await feed.since(cursor, limit: limit, visibility: department.map(visibility))
+        try await feed.since(cursor, limit: limit, visibility: department.map { visibility($0) })
     }
 
     /// What a department sees; a nil department sees only what the public sees (an agency).
@@ -49,7 +49,7 @@ public struct ChangeFeedAccess: Sendable {
         ChangeFeed.Visibility(department: department, publicTypes: publicTypes, naturalPersonTypes: naturalPersonTypes, today: today())
     }
 
-    /// Who reads the feed: a department (its part of the feed), a recipient key (all of it), or the office
+    /// Who reads the feed: a department (its part of the feed), a recipient key (all of it), an agency key (the public part), or the office
     /// (all of it, and it is nobody's recipient).
     public enum Reader: Sendable, Equatable {
         case department(String)
@@ -75,12 +75,12 @@ public struct ChangeFeedAccess: Sendable {
     /// up to `cursor`. Both are written in one transaction: one multi-row insert per 4,000 receipts and one upsert.
     public func read(_ cursor: Int, limit: Int, by reader: Reader) async throws -> (changes: [Change], nextCursor: Int) {
         let department: String? = if case .department(let id) = reader { id } else { nil }
-        let visibility: ChangeFeed.Visibility? = switch reader {
-        case .department(let id): self.visibility(id)
-        case .agencyKey: self.visibility(nil)
+        let shown: ChangeFeed.Visibility? = switch reader {
+        case .department(let id): visibility(id)
+        case .agencyKey: visibility(nil)
         case .recipientKey, .office: nil
         }
-        let page = try await feed.since(cursor, limit: limit, visibility: visibility)
+        let page = try await feed.since(cursor, limit: limit, visibility: shown)
         guard let recipient = reader.recipient else { return page }
         let receipts = page.changes.filter { RecipientRepository.receivingKinds.contains($0.change) && $0.department_id != department }
             .map { Receipt(recipient, subjectID: $0.subject_id, recordID: $0.record_id, via: .feed, reference: String($0.seq)) }

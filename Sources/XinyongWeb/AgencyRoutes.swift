@@ -136,15 +136,22 @@ struct AgencyRoutes {
     /// The agency asking, once its rate allows; a request over the rate is answered 429 and not logged, so
     /// that a flood of requests does not become a flood of writes.
     func admit(_ context: AppRequestContext, _ route: String) async throws -> AgencyService.Asker {
-        guard case .key(let key) = context.caller, let id = key.agencyID, let agency = try await platform.store.repositories.agencies.find(id) else {
+        let (agency, keyID) = try await Self.admitted(context, store: platform.store)
+        return AgencyService.Asker(agencyID: agency.id, keyID: keyID, route: route)
+    }
+
+    /// The agency of the calling key and the key's id, if the agency's rate allows one more request (the
+    /// change feed asks too, since agencies read it against the same rate).
+    static func admitted(_ context: AppRequestContext, store: Store) async throws -> (Agency, keyID: String) {
+        guard case .key(let key) = context.caller, let id = key.agencyID, let agency = try await store.repositories.agencies.find(id) else {
             throw EdgeError.forbidden(.agencyPublicData)
         }
-        if let wait = Self.limits.wait(agency) {
+        if let wait = limits.wait(agency) {
             throw Problem(.tooManyRequests, type: "rate-limited", title: "Too many requests",
                           detail: "agency \(agency.id) may make \(agency.requestsPerMinute) requests a minute; try again in \(wait) seconds",
                           extra: ["retry_after": String(wait)])
         }
-        return AgencyService.Asker(agencyID: agency.id, keyID: key.id, route: route)
+        return (agency, key.id)
     }
 
     /// The service's refusals as problem+json with their stable codes.
