@@ -84,7 +84,7 @@ struct AgencyConsentTests {
     func registration(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let town = try await AgencyTown(store)
-            func register(_ id: String = "new-1", name: String = "某征信公司", kind: String = "agency", scopes: [String] = ["public_data"],
+            func register(id: String = "new-1", name: String = "某征信公司", kind: String = "agency", scopes: [String] = ["public_data"],
                           rate: Int = 10) async -> String? {
                 await town.refusal {
                     _ = try await AgencyService.register(.init(id: id, name: name, kind: kind, scopes: scopes, requestsPerMinute: rate),
