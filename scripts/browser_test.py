@@ -1509,18 +1509,29 @@ DEMO_AGENCY = "demo-agency"  # AgencyDemo.swift's agency, registered with every 
 
 
 def agency_key(ctx):
-    """A key of the demo agency, issued through the admin API in the demo administrator's session (the
-    form token of any page goes in X-CSRF-Token, as scripts send it); the administrator then logs out."""
-    signed_in_as(ctx, ADMIN)
-    d = ctx.driver
-    d.get(ctx.url("/account"))
-    token = wait_for(d, "input[name=csrf]").get_attribute("value")
-    headers = as_browser(ctx)
-    headers.update({"Accept": "application/json", "Content-Type": "application/json", "X-CSRF-Token": token})
+    """A key of the demo agency, issued through the admin API in a session of the demo administrator that
+    logs in over HTTP (as a script would, the form token of /account in X-CSRF-Token) and then logs out; the
+    browser itself stays signed out."""
+    def cookie(headers, name):
+        found = [c.split(";")[0] for c in headers.get_all("Set-Cookie") or [] if c.startswith(name + "=")]
+        assert found, "no %s cookie in %s" % (name, headers.get_all("Set-Cookie"))
+        return found[0]
+
+    status, headers, body = fetch(ctx.url("/login"), headers={"Accept": "text/html"})
+    token = re.search(r'name="token" value="([^"]+)"', body.decode()).group(1)
+    form = urllib.parse.urlencode({"name": ADMIN, "password": demo_passwords(ctx)[ADMIN], "token": token}).encode()
+    status, answer, _ = fetch(ctx.url("/login"), data=form, follow_redirects=False, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie(headers, "xy_login")})
+    assert status == 303, "the administrator's login over HTTP answered %d" % status
+    session = cookie(answer, "xy_session")
+    _, _, page = fetch(ctx.url("/account"), headers={"Accept": "text/html", "Cookie": session})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.decode()).group(1)
     body = json.dumps({"role": "agency", "agency_id": DEMO_AGENCY, "name": "browser test"}).encode()
-    status, _, answer = fetch(ctx.url("/api/v1/admin/keys"), data=body, headers=headers)
+    status, _, answer = fetch(ctx.url("/api/v1/admin/keys"), data=body, headers={
+        "Accept": "application/json", "Content-Type": "application/json", "Cookie": session, "X-CSRF-Token": csrf})
     assert status == 201, "POST /api/v1/admin/keys for %s answered %d: %s" % (DEMO_AGENCY, status, answer[:300])
-    signed_out(ctx)
+    fetch(ctx.url("/logout"), data=urllib.parse.urlencode({"csrf": csrf}).encode(), follow_redirects=False, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": session})
     return json.loads(answer)["secret"]
 
 

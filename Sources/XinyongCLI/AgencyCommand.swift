@@ -19,6 +19,9 @@ struct AgencyCommand: AsyncParsableCommand {
         @Option(help: "Comma-separated scopes: public_data, consented, lending.") var scopes: String
         @Option(help: "Requests a minute its keys may make together.") var rate: Int
 
+        /// The flag that carries each field the service may name.
+        static let flags = ["id": "id", "name": "name", "kind": "kind", "scopes": "scopes", "requests_per_minute": "rate"]
+
         func run() async throws {
             let store = try await openStore(try options.settings())
             do {
@@ -30,7 +33,7 @@ struct AgencyCommand: AsyncParsableCommand {
                 print("registered \(agency.kind.rawValue) \(agency.id) (\(agency.name))")
             } catch let refused as AgencyService.Refusal {
                 await store.close()
-                throw Failure("--\(refused.field?.replacingOccurrences(of: "_", with: "-") ?? "id"): \(refused.detail)")
+                throw Failure("--\(Self.flags[refused.field ?? ""] ?? "id"): \(refused.detail)")
             }
             await store.close()
         }
