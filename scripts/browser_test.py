@@ -1540,9 +1540,11 @@ def step_agency(ctx):
     consented data over HTTP with its key; /consents/{number} with the code shows that read in the log."""
     signed_out(ctx)
     d = ctx.driver
-    rows = db_rows(ctx, "SELECT name, code FROM subjects WHERE kind <> 'natural_person' AND code IS NOT NULL "
-                        "AND code_check_failed = 0 ORDER BY id LIMIT 1 OFFSET 7")
-    assert rows, "the demo has no organisation with a unified code"
+    # An organisation with a record whose publicity ended: the consented read shows what the public no longer sees.
+    rows = db_rows(ctx, "SELECT s.name, s.code FROM subjects s WHERE s.kind <> 'natural_person' AND s.code IS NOT NULL "
+                        "AND s.code_check_failed = 0 AND EXISTS (SELECT 1 FROM credit_records r WHERE r.subject_id = s.id "
+                        "AND r.publicity_end <= ?) ORDER BY s.id LIMIT 1 OFFSET 7", (beijing_today(),))
+    assert rows, "the demo has no organisation with a unified code and a record no longer public"
     name, code = rows[0]
     d.get(ctx.url("/consents/new"))
     form = wait_for(d, "form#consent-form")
@@ -1560,6 +1562,7 @@ def step_agency(ctx):
                             headers={"Authorization": "Bearer " + key, "Accept": "application/json"})
     assert status == 200, "the agency's consented read answered %d: %s" % (status, body[:300])
     records = json.loads(body)["records"]
+    assert any(not r["is_public"] for r in records), "the consented read of %s holds no record the public no longer sees" % code
     log("      the agency read %d records (%d not public)" % (len(records), sum(not r["is_public"] for r in records)))
 
     d.get(ctx.url("/consents/" + number))
