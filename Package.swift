@@ -82,6 +82,9 @@ let package = Package(
         .target(name: "XinyongParks", dependencies: ["XinyongModel", "XinyongStore"]),
         // Honesty culture: typical cases, news and policies in Markdown, rendered by Ink and sanitised.
         .target(name: "XinyongCulture", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Ink", package: "Ink")]),
+        // Third-party credit agencies and banks: registration, subjects' consents, consented reads, lending checks, the public export.
+        .target(name: "XinyongAgencies", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange", "XinyongPublication",
+                                                        .product(name: "Crypto", package: "swift-crypto")]),
         // Synthetic Chenzhou: departments, subjects and three years of records.
         .target(name: "XinyongDemo", dependencies: ["XinyongModel", "XinyongStore", "XinyongEvaluation", "XinyongSupervision", "XinyongParks", "XinyongCulture"]),
         // HTTP API and the server-rendered public site.
@@ -92,6 +95,7 @@ let package = Package(
                 "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
                 "XinyongParks",
                 "XinyongCulture",
+                "XinyongAgencies",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -110,6 +114,8 @@ let package = Package(
                 "XinyongModel", "XinyongStore", "XinyongAccess", "XinyongDemo", "XinyongWeb", "XinyongExchange", "XinyongMonitoringService",
                 "XinyongPublication", "XinyongJoint", "XinyongDueProcess", "XinyongAudit", "XinyongEvaluation", "XinyongCommitments", "XinyongSupervision",
                 "XinyongParks",
+                "XinyongCulture",
+                "XinyongAgencies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -142,6 +148,8 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongParksTests", dependencies: ["XinyongParks", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongCultureTests", dependencies: ["XinyongCulture", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "XinyongAgenciesTests", dependencies: ["XinyongAgencies", "XinyongExchange", "XinyongTestSupport",
+                                                                .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongCommitmentsTests", dependencies: ["XinyongCommitments", "XinyongJoint", "XinyongTestSupport"]),
         .testTarget(name: "XinyongDueProcessTests", dependencies: ["XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongEvaluationTests", dependencies: ["XinyongEvaluation", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

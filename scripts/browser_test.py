@@ -1581,6 +1581,80 @@ def step_case(ctx):
     log("      %s → %s (%s)" % (title, record_path, label))
 
 
+# ---------------------------------------------------------------- agencies
+
+DEMO_AGENCY = "demo-agency"  # AgencyDemo.swift's agency, registered with every scope
+
+
+def agency_key(ctx):
+    """A key of the demo agency, issued through the admin API in a session of the demo administrator that
+    logs in over HTTP (as a script would, the form token of /account in X-CSRF-Token) and then logs out; the
+    browser itself stays signed out."""
+    def cookie(headers, name):
+        found = [c.split(";")[0] for c in headers.get_all("Set-Cookie") or [] if c.startswith(name + "=")]
+        assert found, "no %s cookie in %s" % (name, headers.get_all("Set-Cookie"))
+        return found[0]
+
+    status, headers, body = fetch(ctx.url("/login"), headers={"Accept": "text/html"})
+    token = re.search(r'name="token" value="([^"]+)"', body.decode()).group(1)
+    form = urllib.parse.urlencode({"name": ADMIN, "password": demo_passwords(ctx)[ADMIN], "token": token}).encode()
+    status, answer, _ = fetch(ctx.url("/login"), data=form, follow_redirects=False, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie(headers, "xy_login")})
+    assert status == 303, "the administrator's login over HTTP answered %d" % status
+    session = cookie(answer, "xy_session")
+    _, _, page = fetch(ctx.url("/account"), headers={"Accept": "text/html", "Cookie": session})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.decode()).group(1)
+    body = json.dumps({"role": "agency", "agency_id": DEMO_AGENCY, "name": "browser test"}).encode()
+    status, _, answer = fetch(ctx.url("/api/v1/admin/keys"), data=body, headers={
+        "Accept": "application/json", "Content-Type": "application/json", "Cookie": session, "X-CSRF-Token": csrf})
+    assert status == 201, "POST /api/v1/admin/keys for %s answered %d: %s" % (DEMO_AGENCY, status, answer[:300])
+    fetch(ctx.url("/logout"), data=urllib.parse.urlencode({"csrf": csrf}).encode(), follow_redirects=False, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": session})
+    return json.loads(answer)["secret"]
+
+
+def step_agency(ctx):
+    """(y) an organisation grants the demo agency a consent through /consents/new; the agency reads the
+    consented data over HTTP with its key; /consents/{number} with the code shows that read in the log."""
+    signed_out(ctx)
+    d = ctx.driver
+    # An organisation with a record whose publicity ended: the consented read shows what the public no longer sees.
+    rows = db_rows(ctx, "SELECT s.name, s.code FROM subjects s WHERE s.kind <> 'natural_person' AND s.code IS NOT NULL "
+                        "AND s.code_check_failed = 0 AND EXISTS (SELECT 1 FROM credit_records r WHERE r.subject_id = s.id "
+                        "AND r.publicity_end <= ?) ORDER BY s.id LIMIT 1 OFFSET 7", (beijing_today(),))
+    assert rows, "the demo has no organisation with a unified code and a record no longer public"
+    name, code = rows[0]
+    d.get(ctx.url("/consents/new"))
+    form = wait_for(d, "form#consent-form")
+    Select(form.find_element(By.NAME, "agency")).select_by_value(DEMO_AGENCY)
+    fill(d, form, {"subject_name": name, "subject_code": code, "purpose": "出具第三方信用报告", "signer": "王经理"})
+    form.find_element(By.CSS_SELECTOR, "input[name=scopes][value=consented]").click()
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    number, follow_up = text_of(d, "#consent-number"), text_of(d, "#follow-up-code")
+    assert number.startswith("SQ") and len(follow_up) == 12, "the grant showed number %r and code %r: %s" % (
+        number, follow_up, text_of(d, ".result.bad"))
+    log("      %s granted consent %s to %s" % (name, number, DEMO_AGENCY))
+
+    key = agency_key(ctx)
+    status, _, body = fetch(ctx.url("/api/v1/agency/subjects/%s?consent=%s" % (code, number)),
+                            headers={"Authorization": "Bearer " + key, "Accept": "application/json"})
+    assert status == 200, "the agency's consented read answered %d: %s" % (status, body[:300])
+    records = json.loads(body)["records"]
+    assert any(not r["is_public"] for r in records), "the consented read of %s holds no record the public no longer sees" % code
+    log("      the agency read %d records (%d not public)" % (len(records), sum(not r["is_public"] for r in records)))
+
+    d.get(ctx.url("/consents/" + number))
+    form = wait_for(d, "form[action='/consents/%s']" % number)
+    fill(d, form, {"code": follow_up})
+    submit_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    log_rows = [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "table#access-log tbody tr")]
+    assert any("查询非公开信用信息" in row and "已提供" in row and str(len(records)) in row for row in log_rows), \
+        "the consent's access log does not show the read of %d records: %s" % (len(records), log_rows)
+    assert_chinese(d, "/consents/" + number)
+    screenshot(ctx, "consent.png")
+    log("      /consents/%s shows the read: %s" % (number, log_rows[0]))
+
+
 STEPS = [
     ("a", "search from the home page", step_search, ()),
     ("b", "profile with a 行政处罚 card", step_profile, ("a",)),
@@ -1608,6 +1682,7 @@ STEPS = [
     # Last, so that the other steps give the background monitoring demo time to load.
     ("t", "monitoring: 郴州市 84.32 points, 47th in 2018-12, 24th in 2019-03", step_monitoring, ()),
     ("x", "a typical case from the home page, with its linked record", step_case, ()),
+    ("y", "agency: a consent granted through the form, a consented read, the read in the subject's log", step_agency, ()),
 ]
 
 

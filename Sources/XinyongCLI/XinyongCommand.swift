@@ -7,7 +7,7 @@ public struct XinyongCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "xinyong",
         abstract: "Xinyong (信用): a city's public credit information platform.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self, ImportCommand.self, DepartmentCommand.self, KeyCommand.self, UserCommand.self, BenchCommand.self, MonitorCommand.self, VerifyReportCommand.self, AuditCommand.self, DatabaseCommand.self, CheckCommand.self, MatchNamesCommand.self, WebhookCommand.self, EvaluateCommand.self, InspectionsCommand.self])
+        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CodeCommand.self, ImportCommand.self, DepartmentCommand.self, AgencyCommand.self, KeyCommand.self, UserCommand.self, BenchCommand.self, MonitorCommand.self, VerifyReportCommand.self, AuditCommand.self, DatabaseCommand.self, CheckCommand.self, MatchNamesCommand.self, WebhookCommand.self, EvaluateCommand.self, InspectionsCommand.self])
 
     public init() {}
 }

@@ -111,6 +111,7 @@ public struct DemoGenerator: Sendable {
         records += try await runCircleDemo(into: store, actor: actor)
         records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
         try await runCultureDemo(into: store, actor: actor)
+        try await runAgencyDemo(into: store, actor: actor)
         return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
     }
 

@@ -41,23 +41,29 @@ public struct ChangeFeedAccess: Sendable {
     /// means the unfiltered feed. `nextCursor` moves past every row read, visible or not, and equals
     /// `cursor` when nothing newer exists; a page shorter than `limit` means the reader has caught up.
     public func since(_ cursor: Int, limit: Int, visibleTo department: String?) async throws -> (changes: [Change], nextCursor: Int) {
-        try await feed.since(cursor, limit: limit, visibility: department.map {
-            ChangeFeed.Visibility(department: $0, publicTypes: publicTypes, naturalPersonTypes: naturalPersonTypes, today: today())
-        })
+        try await feed.since(cursor, limit: limit, visibility: department.map { visibility($0) })
     }
 
-    /// Who reads the feed: a department (its part of the feed), a recipient key (all of it), or the office
+    /// What a department sees; a nil department sees only what the public sees (an agency).
+    func visibility(_ department: String?) -> ChangeFeed.Visibility {
+        ChangeFeed.Visibility(department: department, publicTypes: publicTypes, naturalPersonTypes: naturalPersonTypes, today: today())
+    }
+
+    /// Who reads the feed: a department (its part of the feed), a recipient key (all of it), an agency key (the public part), or the office
     /// (all of it, and it is nobody's recipient).
     public enum Reader: Sendable, Equatable {
         case department(String)
         case recipientKey(String)
+        /// An agency's key: the public part of the feed only, and a recipient of what it read (so that it
+        /// learns of corrections and repairs like any recipient).
+        case agencyKey(String)
         case office
 
         /// Whom the records read become known to; nil for the office.
         var recipient: Recipient? {
             switch self {
             case .department(let id): .department(id)
-            case .recipientKey(let id): Recipient(.key, id)
+            case .recipientKey(let id), .agencyKey(let id): Recipient(.key, id)
             case .office: nil
             }
         }
@@ -69,7 +75,12 @@ public struct ChangeFeedAccess: Sendable {
     /// up to `cursor`. Both are written in one transaction: one multi-row insert per 4,000 receipts and one upsert.
     public func read(_ cursor: Int, limit: Int, by reader: Reader) async throws -> (changes: [Change], nextCursor: Int) {
         let department: String? = if case .department(let id) = reader { id } else { nil }
-        let page = try await since(cursor, limit: limit, visibleTo: department)
+        let shown: ChangeFeed.Visibility? = switch reader {
+        case .department(let id): visibility(id)
+        case .agencyKey: visibility(nil)
+        case .recipientKey, .office: nil
+        }
+        let page = try await feed.since(cursor, limit: limit, visibility: shown)
         guard let recipient = reader.recipient else { return page }
         let receipts = page.changes.filter { RecipientRepository.receivingKinds.contains($0.change) && $0.department_id != department }
             .map { Receipt(recipient, subjectID: $0.subject_id, recordID: $0.record_id, via: .feed, reference: String($0.seq)) }

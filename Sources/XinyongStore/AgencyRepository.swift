@@ -64,13 +64,16 @@ public struct AgencyRepository: Sendable {
 
     static func agency(_ r: Row) throws -> Agency {
         guard let kind = Agency.Kind(rawValue: r.kind) else { throw StoredDataError(description: "agency \(r.id) has unknown kind \(r.kind)") }
+        return Agency(id: r.id, name: r.name, kind: kind, scopes: try scopes(r.scopes, of: "agency \(r.id)"), requestsPerMinute: r.requests_per_minute)
+    }
+
+    /// Scopes as stored (comma-separated); `owner` names the row in the error.
+    static func scopes(_ text: String, of owner: String) throws -> Set<AgencyScope> {
         var scopes: Set<AgencyScope> = []
-        for text in r.scopes.split(separator: ",") {
-            guard let scope = AgencyScope(rawValue: String(text)) else {
-                throw StoredDataError(description: "agency \(r.id) has unknown scope \(text)")
-            }
+        for part in text.split(separator: ",") {
+            guard let scope = AgencyScope(rawValue: String(part)) else { throw StoredDataError(description: "\(owner) has unknown scope \(part)") }
             scopes.insert(scope)
         }
-        return Agency(id: r.id, name: r.name, kind: kind, scopes: scopes, requestsPerMinute: r.requests_per_minute)
+        return scopes
     }
 }

@@ -243,8 +243,9 @@ public struct ChangeFeed: Sendable {
     /// Which changes a reader may see. The store applies it; which record types are public and which
     /// publish natural persons is the catalogue's business, so the caller passes both lists in.
     public struct Visibility: Sendable, Equatable {
-        /// The reader's department: every change of its own records is visible.
-        public var department: String
+        /// The reader's department: every change of its own records is visible. Nil for a reader that sees
+        /// only what the public sees (an agency): `department_id = NULL` matches no row.
+        public var department: String?
         /// Record types whose publicity is public: other departments' records of these may be visible.
         public var publicTypes: [String]
         /// Public record types that publish natural persons too.
@@ -252,7 +253,7 @@ public struct ChangeFeed: Sendable {
         /// A record counts as published once its publicity window has started on or before this day.
         public var today: CivilDate
 
-        public init(department: String, publicTypes: [String], naturalPersonTypes: [String], today: CivilDate) {
+        public init(department: String?, publicTypes: [String], naturalPersonTypes: [String], today: CivilDate) {
             self.department = department
             self.publicTypes = publicTypes
             self.naturalPersonTypes = naturalPersonTypes

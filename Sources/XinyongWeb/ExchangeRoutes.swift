@@ -184,13 +184,15 @@ struct ExchangeRoutes {
             throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
         }
         let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        if context.caller.agencyID != nil { _ = try await AgencyRoutes.admitted(context, store: platform.store) }
         let page = try await feed.read(since, limit: limit, by: Self.feedReader(context.caller))
         return try JSONBody.response(ChangesBody(changes: page.changes, nextCursor: page.nextCursor))
     }
 
-    /// Reading the feed makes a department or a recipient key a recipient of what it read; the office is none.
+    /// Reading the feed makes a department, a recipient key or an agency key a recipient of what it read; the office is none.
     static func feedReader(_ caller: Caller) -> ChangeFeedAccess.Reader {
         if case .key(let key) = caller, key.role == .recipient { return .recipientKey(key.id) }
+        if case .key(let key) = caller, caller.agencyMay(.publicData) { return .agencyKey(key.id) }
         if caller.readsWholeFeed { return .office }
         return .department(caller.departmentID ?? "")
     }

@@ -6,6 +6,7 @@ import Metrics
 import Mustache
 import Prometheus
 import XinyongAccess
+import XinyongAgencies
 import XinyongAudit
 import XinyongCommitments
 import XinyongCulture
@@ -153,6 +154,9 @@ func buildRouter(platform: Platform) -> Edge {
         DueProcessRoutes(platform: platform, service: DueProcess(store: platform.store, catalog: catalog)).register(on: edge)
     }
     NoticeRoutes(platform: platform).register(on: edge)
+    let agencies = AgencyService(site: platform.site)
+    AgencyRoutes(platform: platform, service: agencies).register(on: edge)
+    ConsentRoutes(platform: platform, service: agencies).register(on: edge)
     EvaluationRoutes(platform: platform).register(on: edge)
     if let catalog = platform.currentCatalog {
         let importer = BatchImporter(store: platform.store, catalog: catalog, regions: platform.regions, personKey: platform.personKey)

@@ -47,9 +47,10 @@ public struct Problem: HTTPResponseError, Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(self)
-        return Response(
-            status: status, headers: [.contentType: "application/problem+json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/problem+json; charset=utf-8"]
+        // A 429 says when to come back in the header clients read, as well as in the body.
+        if let wait = extra["retry_after"] { headers[.retryAfter] = wait }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func notFound(_ what: String, page: String? = nil) -> Problem {

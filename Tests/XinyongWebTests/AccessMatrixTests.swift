@@ -31,6 +31,9 @@ import XinyongTestSupport
     static let feed = "U . . . . . F F . F . ."
     static let signedIn = "U F F F F . . . . . . F"
     static let agency = "U F F F F F F F F F F ."
+    /// Agency routes that read one subject under a consent: the edge admits the agency, and its handler then
+    /// refuses it 403 (consent-required), since the matrix names no consent. AgencyWebTests covers the reads.
+    static let agencyConsent = "U F F F F F F F F F F F"
 
     /// Method, path, then the cells. Paths use the router's `{parameters}`.
     static let rows: [(String, String, String)] = [
@@ -99,6 +102,11 @@ import XinyongTestSupport
         ("GET", "/office/articles", office), ("GET", "/office/articles/new", office), ("POST", "/office/articles", office),
         ("GET", "/office/articles/{id}", office), ("POST", "/office/articles/{id}", office),
         ("POST", "/office/articles/{id}/publish", admin), ("POST", "/office/articles/{id}/withdraw", admin),
+        ("POST", "/api/v1/admin/agencies", admin), ("GET", "/api/v1/admin/agencies", admin),
+        ("GET", "/api/v1/agency/subjects/{code}", agencyConsent), ("POST", "/api/v1/agency/subjects/{code}/report", agencyConsent),
+        ("GET", "/api/v1/agency/lending/{code}", agencyConsent), ("GET", "/api/v1/agency/export", agency),
+        ("GET", "/consents/new", open), ("POST", "/consents/new", open), ("GET", "/consents/{number}", open),
+        ("POST", "/consents/{number}", open), ("POST", "/consents/{number}/revoke", open),
         // The login form refuses a post without its own form token, whoever sends it: never 401.
         ("GET", "/login", open), ("GET", "/repair", open), ("GET", "/objections", open), ("POST", "/login", "F F F F F F F F F F F F"),
         ("GET", "/account", signedIn), ("GET", "/account/password", signedIn), ("POST", "/account/password", signedIn),

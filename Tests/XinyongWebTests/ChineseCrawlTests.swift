@@ -37,6 +37,8 @@ import XinyongStore
         let callers = try await Callers.fixture.value
         let code = try await Fixture.codeWithPublicPenalty(platform.store)
         let article = try #require(try await platform.store.repositories.articles.list(section: .cases, states: [.published], limit: 1).first)
+        struct Number: Decodable { let id: String }
+        let consent = try #require(try await platform.store.sql.raw("SELECT id FROM consents ORDER BY id LIMIT 1").first(decoding: Number.self)).id
         let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
         try await app.test(.live) { client in
             let clerk = try await Login.of(callers.clerkA, client: client)
@@ -61,12 +63,16 @@ import XinyongStore
                         "/inspections", "/inspections/\(Self.demoPlan)", "/inspections/CC20260101-NONE",
                         "/parks", "/parks/gaoxin", "/parks/zixing", "/parks/nope", "/associations", "/associations/431000-association-construction",
                         "/associations/nope",
-                        "/cases", "/cases?kind=good", "/cases?kind=bad", "/news", "/policies", "/cases/\(article.id)", "/news/WZ20260101-NONE"] {
+                        "/cases", "/cases?kind=good", "/cases?kind=bad", "/news", "/policies", "/cases/\(article.id)", "/news/WZ20260101-NONE",
+                        "/consents/new", "/consents/SQ20260101-0000000000", "/consents/\(consent)"] {
                 try await crawl(uri)
             }
             try await crawl("/commitments/sign", method: .post, form: "matter=food_business_licence&subject_code=91350100M000100Y43&subject_name=x&signer=x")
             try await crawl("/verify", method: .post, form: "document=%7B%22report%22%3A1%7D")
             try await crawl("/verify", method: .post, form: "number=XY0000")
+            try await crawl("/consents/new", method: .post, form: "agency=demo-agency&subject_code=\(code)&subject_name=x&signer=x&scopes=consented")
+            try await crawl("/consents/SQ20260101-0000000000/revoke", method: .post, form: "code=x")
+            try await crawl("/consents/\(consent)", method: .post, form: "code=WRONGCODE")
             for uri in ["/submit", "/submit?type=admin_licence", "/checks", "/account", "/account/password", "/office/users", "/notices",
                         "/notices/GZ20260101-0000000000"] {
                 try await crawl(uri, as: clerk)
