@@ -47,10 +47,9 @@ public struct Problem: HTTPResponseError, Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(self)
-        var headers: HTTPFields = [.contentType: "application/problem+json; charset=utf-8"]
-        // A 429 says when to come back in the header clients read, as well as in the body.
-        if let wait = extra["retry_after"] { headers[.retryAfter] = wait }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        // (ErrorMiddleware adds Retry-After from `retry_after`, for pages and problems alike.)
+        return Response(status: status, headers: [.contentType: "application/problem+json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func notFound(_ what: String, page: String? = nil) -> Problem {
