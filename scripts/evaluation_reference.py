@@ -63,8 +63,11 @@ class Model:
             return self.rules[(record_type, tier, None)]
         if (record_type, None, None) in self.rules:
             return self.rules[(record_type, None, None)]
-        polarity = self.types.get(record_type, {}).get("polarity")
-        return self.rules.get((None, None, polarity))
+        kind = self.types.get(record_type, {})
+        # A business association's record is scored only by a rule naming its type, never by its polarity.
+        if kind.get("source_kind") == "association":
+            return None
+        return self.rules.get((None, None, kind.get("polarity")))
 
     @staticmethod
     def decay(decay, age_days):
@@ -127,7 +130,7 @@ def main():
     types = {}
     for code, definition in db.execute("SELECT code, definition FROM record_types ORDER BY version"):
         t = json.loads(definition)
-        types[code] = {"polarity": t["polarity"], "section": t["section"]}
+        types[code] = {"polarity": t["polarity"], "section": t["section"], "source_kind": t.get("sourceKind", "government")}
     ids = [row[0] for row in db.execute(
         "SELECT subject_id FROM evaluation_results" if args.any else
         "SELECT subject_id FROM evaluation_results WHERE veto IS NOT NULL "

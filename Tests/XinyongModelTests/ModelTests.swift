@@ -69,7 +69,8 @@ import Testing
     @Test func shipsEveryRequiredType() {
         let codes = Set(catalog.recordTypes.map(\.code))
         #expect(codes == ["admin_licence", "admin_penalty", "judgment_defaulter", "serious_dishonesty",
-                          "abnormal_operation", "tax_grade_a", "honour", "credit_commitment", "commitment_breach", "inspection_result"])
+                          "abnormal_operation", "tax_grade_a", "honour", "credit_commitment", "commitment_breach", "inspection_result",
+                          "association_rating", "association_honour", "association_warning"])
         for type in catalog.recordTypes {
             #expect(!type.legalBasis.isEmpty, "\(type.code) has no legal basis")
             #expect(type.field("document_no")?.required == true, "\(type.code) needs a document number")

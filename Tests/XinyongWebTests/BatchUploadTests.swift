@@ -20,67 +20,74 @@ import Darwin
 
     func auth(_ secret: String) -> HTTPFields { [.authorization: "Bearer \(secret)", .contentType: "text/csv", .accept: "application/json"] }
 
+    /// A platform of its own: the batches here create subjects, which the shared fixture's other suites count.
+    static func withPlatform(_ body: (Platform, Callers) async throws -> Void) async throws {
+        try await Backend.sqlite.withStore { store in
+            var platform = try await WebBackend.platform(store)
+            platform.batchLimits = limits
+            try await body(platform, try await Callers.make(platform))
+        }
+    }
+
     @Test func aStalledUploadHoldsNothingAndIsCutOffWhenIdle() async throws {
-        var platform = try await Fixture.platform.value
-        platform.batchLimits = Self.limits
-        let callers = try await Callers.fixture.value
-        let serial = Int.random(in: 1000...9000)
-        let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            // Department A starts a batch and stops sending halfway through its declared length.
-            let stalled = try RawConnection(port: port)
-            let head = ExchangeWebTests.penaltyHeader + "\n"
-            try stalled.send("POST /api/v1/batches?type=admin_penalty HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(callers.departmentA)\r\n"
-                + "Content-Type: text/csv\r\nContent-Length: \(head.utf8.count + 4096)\r\n\r\n" + head)
-            try await Task.sleep(for: .milliseconds(300))
+        try await Self.withPlatform { platform, callers in
+            let serial = Int.random(in: 1000...9000)
+            let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                // Department A starts a batch and stops sending halfway through its declared length.
+                let stalled = try RawConnection(port: port)
+                let head = ExchangeWebTests.penaltyHeader + "\n"
+                try stalled.send("POST /api/v1/batches?type=admin_penalty HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(callers.departmentA)\r\n"
+                    + "Content-Type: text/csv\r\nContent-Length: \(head.utf8.count + 4096)\r\n\r\n" + head)
+                try await Task.sleep(for: .milliseconds(300))
 
-            // Meanwhile another batch of the same key is refused for now, with when to come back ...
-            let other = ByteBuffer(string: head + ExchangeWebTests.penaltyRow(serial) + "\n")
-            try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentA), body: other) { response in
-                #expect(response.status == .tooManyRequests)
-                #expect(response.headers[.retryAfter] == "10")
-                #expect(String(buffer: response.body).contains("too-many-batches"))
-            }
-            // ... while another department's batch lands at once: the stalled upload holds no writer.
-            let started = ContinuousClock.now
-            try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentB), body: other) { response in
-                #expect(response.status == .created, "\(String(buffer: response.body))")
-            }
-            #expect(ContinuousClock.now - started < .seconds(2), "the batch waited behind the stalled upload")
+                // Meanwhile another batch of the same key is refused for now, with when to come back ...
+                let other = ByteBuffer(string: head + ExchangeWebTests.penaltyRow(serial) + "\n")
+                try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentA), body: other) { response in
+                    #expect(response.status == .tooManyRequests)
+                    #expect(response.headers[.retryAfter] == "10")
+                    #expect(String(buffer: response.body).contains("too-many-batches"))
+                }
+                // ... while another department's batch lands at once: the stalled upload holds no writer.
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentB), body: other) { response in
+                    #expect(response.status == .created, "\(String(buffer: response.body))")
+                }
+                #expect(ContinuousClock.now - started < .seconds(2), "the batch waited behind the stalled upload")
 
-            // The server answers the stalled upload 408 once it has sent nothing for the limit, and A may send again.
-            let answer = stalled.answer(seconds: 10)
-            #expect(answer.hasPrefix("HTTP/1.1 408"), "the stalled upload got \(answer.prefix(80))")
-            #expect(answer.contains("upload-stalled"))
-            // (Its slot is given back when the cut-off request's handler has unwound, a moment after the close.)
-            let retry = ByteBuffer(string: head + ExchangeWebTests.penaltyRow(serial + 1) + "\n")
-            var status = HTTPResponse.Status.tooManyRequests
-            for _ in 0..<20 where status == .tooManyRequests {
-                status = try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentA),
-                                                  body: retry) { $0.status }
-                if status == .tooManyRequests { try await Task.sleep(for: .milliseconds(200)) }
+                // The server answers the stalled upload 408 once it has sent nothing for the limit, and A may send again.
+                let answer = stalled.answer(seconds: 10)
+                #expect(answer.hasPrefix("HTTP/1.1 408"), "the stalled upload got \(answer.prefix(80))")
+                #expect(answer.contains("upload-stalled"))
+                // (Its slot is given back when the cut-off request's handler has unwound, a moment after the close.)
+                let retry = ByteBuffer(string: head + ExchangeWebTests.penaltyRow(serial + 1) + "\n")
+                var status = HTTPResponse.Status.tooManyRequests
+                for _ in 0..<20 where status == .tooManyRequests {
+                    status = try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentA),
+                                                      body: retry) { $0.status }
+                    if status == .tooManyRequests { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(status == .created)
             }
-            #expect(status == .created)
         }
     }
 
     @Test func aBodyOverTheLimitIsRefusedAndWritesNothing() async throws {
-        var platform = try await Fixture.platform.value
-        platform.batchLimits = Self.limits
-        let callers = try await Callers.fixture.value
-        let before = try await platform.store.repositories.records.count()
-        let rows = (0..<400).map { ExchangeWebTests.penaltyRow(5000 + $0) }.joined(separator: "\n")
-        let body = ByteBuffer(string: ExchangeWebTests.penaltyHeader + "\n" + rows + "\n")
-        #expect(body.readableBytes > Self.limits.maxBytes)
-        let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
-        try await app.test(.live) { client in
-            try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentB), body: body) { response in
-                #expect(response.status == .contentTooLarge)
-                #expect(String(buffer: response.body).contains("\(Self.limits.maxBytes) bytes"))
+        try await Self.withPlatform { platform, callers in
+            let before = try await platform.store.repositories.records.count()
+            let rows = (0..<400).map { ExchangeWebTests.penaltyRow(5000 + $0) }.joined(separator: "\n")
+            let body = ByteBuffer(string: ExchangeWebTests.penaltyHeader + "\n" + rows + "\n")
+            #expect(body.readableBytes > Self.limits.maxBytes)
+            let app = buildApplication(platform: platform, host: "127.0.0.1", port: 0)
+            try await app.test(.live) { client in
+                try await client.execute(uri: "/api/v1/batches?type=admin_penalty", method: .post, headers: auth(callers.departmentB), body: body) { response in
+                    #expect(response.status == .contentTooLarge)
+                    #expect(String(buffer: response.body).contains("\(Self.limits.maxBytes) bytes"))
+                }
             }
+            #expect(try await platform.store.repositories.records.count() == before)
         }
-        #expect(try await platform.store.repositories.records.count() == before)
     }
 }
 
