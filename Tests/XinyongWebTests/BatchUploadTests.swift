@@ -5,6 +5,7 @@ import HTTPTypes
 import Testing
 import XinyongModel
 import XinyongStore
+import XinyongTestSupport
 @testable import XinyongWeb
 
 #if canImport(Glibc)
