@@ -1,4 +1,5 @@
 import Foundation
+import XinyongModel
 
 /// Charts as inline SVG drawn on the server, sized for a phone: the drawing is 400 units wide, so at 390 px
 /// the labels stay about 12 px. Every text in them is escaped.
@@ -56,7 +57,7 @@ enum SVGChart {
         for (i, row) in rows.enumerated() {
             let y = top + Double(i) * rowHeight
             let label = row.label.count > 9 ? String(row.label.prefix(8)) + "…" : row.label
-            svg += "<text x=\"\(Int(left - 6))\" y=\"\(f(y + rowHeight / 2))\" class=\"tick\" text-anchor=\"end\" dominant-baseline=\"middle\">\(escaped(label))<title>\(escaped(row.label))</title></text>"
+            svg += "<text x=\"\(Int(left - 6))\" y=\"\(f(y + rowHeight / 2))\" class=\"tick\" text-anchor=\"end\" dominant-baseline=\"middle\">\(label.htmlEscaped)<title>\(row.label.htmlEscaped)</title></text>"
             let length = max(row.value, 0) * scale
             svg += "<rect x=\"\(Int(left))\" y=\"\(f(y + 4))\" width=\"\(f(length))\" height=\"\(f(rowHeight - 8))\" class=\"\(row.highlighted ? "bar own" : "bar")\"/>"
             svg += "<text x=\"\(f(left + length + 4))\" y=\"\(f(y + rowHeight / 2))\" class=\"tick\" dominant-baseline=\"middle\">\(format(row.value))</text>"
@@ -65,11 +66,6 @@ enum SVGChart {
     }
 
     private static func opening(_ title: String, width: Double, height: Double) -> String {
-        "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escaped(title))\" xmlns=\"http://www.w3.org/2000/svg\"><title>\(escaped(title))</title>"
-    }
-
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(title.htmlEscaped)\" xmlns=\"http://www.w3.org/2000/svg\"><title>\(title.htmlEscaped)</title>"
     }
 }
