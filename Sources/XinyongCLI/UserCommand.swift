@@ -14,7 +14,7 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user; prints a one-time password.")
         @OptionGroup var options: CommonOptions
         @Option(help: "Login name: 3 to 64 letters, digits, '.', '_' or '-'.") var name: String
-        @Option(help: "admin, reviewer, county, clerk or auditor.") var role: String
+        @Option(help: "admin, reviewer, county, clerk, auditor or association.") var role: String
         @Option(help: "For a clerk: the department it works for.") var department: String?
         @Option(help: "For a county office: its GB/T 2260 region code.") var region: String?
 
