@@ -15,7 +15,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var options: CommonOptions
         @Option(help: "Login name: 3 to 64 letters, digits, '.', '_' or '-'.") var name: String
         @Option(help: "admin, reviewer, county, clerk, auditor or association.") var role: String
-        @Option(help: "For a clerk: the department it works for.") var department: String?
+        @Option(help: "For a clerk: the department it works for; for an association user: the association.") var department: String?
         @Option(help: "For a county office: its GB/T 2260 region code.") var region: String?
 
         func validate() throws {
