@@ -10,7 +10,7 @@ public struct AssociationDirectory: Sendable {
 
     public init(store: Store) { self.store = store }
 
-    public struct Summary: Sendable, Equatable {
+    public struct Summary: Sendable {
         public let association: Department
         public let members: Int
         /// Rating level → members with it, in the catalogue's order of levels.
@@ -19,15 +19,10 @@ public struct AssociationDirectory: Sendable {
         public let sanctions: Int
         /// Government grade (A–D) → rated members with it; ungraded members are left out.
         public let grades: [(grade: Grade, members: Int)]
-
-        public static func == (a: Summary, b: Summary) -> Bool {
-            a.association == b.association && a.members == b.members && a.levels.map(\.level) == b.levels.map(\.level)
-                && a.levels.map(\.members) == b.levels.map(\.members) && a.grades.map(\.members) == b.grades.map(\.members)
-        }
     }
 
     /// A record as the association page lists it.
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable {
         public let recordID, type, documentNumber, decisionDate, subjectName: String
         public let subjectCode: String?
         /// The rating level, honour or measure.
