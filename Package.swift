@@ -66,7 +66,8 @@ let package = Package(
         // What the public sees: search, profiles, listings, lists, signed credit reports and their verification.
         .target(name: "XinyongPublication", dependencies: ["XinyongModel", "XinyongStore"]),
         // Joint rewards and punishments: checks before handling, name matching, feedback, the office's rates.
-        .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "XinyongJoint", dependencies: ["XinyongModel", "XinyongStore", .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         // Due process: objections, credit repair, their clocks and figures.
         .target(name: "XinyongDueProcess", dependencies: ["XinyongModel", "XinyongStore", "XinyongExchange"]),
         // Credit commitments: online signing, fulfilment and breaches (as records through the exchange).

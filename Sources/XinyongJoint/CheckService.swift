@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import XinyongModel
 import XinyongStore
 
@@ -498,19 +499,39 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
-/// Group commit for checks: each check waits until it is stored, but the checks that arrive while one
-/// transaction runs are written together in the next, so the one SQLite writer is not one commit per
-/// check. A check is answered only after it is stored.
+/// Stores checks before they are answered, by group commit: the checks that arrive while one write runs
+/// are written together in the next, so the database is not one commit per check.
+///
+/// On SQLite the group goes to the ``CheckJournal`` (a file nobody else writes), and a mover brings the
+/// journal into the main tables as soon as the one main writer is free; the answers wait for that move.
+/// Only when another transaction has held the writer for ``handover`` (a batch is being written) are they
+/// given from the journal, and their checks reach the main tables when that transaction ends. On
+/// PostgreSQL the group is written to the main tables directly.
 final class CheckLog: Sendable {
     let store: Store
+    /// How long another transaction may hold the main writer before waiting answers are given from the journal.
+    static let handover: Duration = .milliseconds(15)
+    /// Checks moved per main transaction.
+    static let movePage = 1_000
     private let state = Locked(State())
+    private let logger = Logger(label: "xinyong.checks")
 
     struct State {
         var pending: [(CheckEntry, CheckedContinuation<Void, any Error>)] = []
         var flushing = false
+        /// Journaled checks whose answers wait for the move or the handover, whichever comes first.
+        var handingOver: [String: CheckedContinuation<Void, any Error>] = [:]
+        /// The checks of the move transaction that holds the writer now: their answers wait for its commit.
+        var movingNow: Set<String> = []
+        var moving = false
+        var moveAgain = false
     }
 
-    init(store: Store) { self.store = store }
+    /// Starts moving what an earlier run left in the journal.
+    init(store: Store) {
+        self.store = store
+        if store.checkJournal != nil { Task { await self.move() } }
+    }
 
     func record(_ entry: CheckEntry) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -526,20 +547,114 @@ final class CheckLog: Sendable {
 
     private func drain() async {
         while true {
-            let batch = state.withLock { s -> [(CheckEntry, CheckedContinuation<Void, any Error>)] in
+            let group = state.withLock { s -> [(CheckEntry, CheckedContinuation<Void, any Error>)] in
                 let out = s.pending
                 s.pending = []
                 if out.isEmpty { s.flushing = false }
                 return out
             }
-            if batch.isEmpty { return }
+            if group.isEmpty { return }
+            let entries = group.map(\.0)
             do {
-                let entries = batch.map(\.0)
-                try await store.transaction { try await $0.checks.insert(entries) }
-                for (_, c) in batch { c.resume() }
+                guard let journal = store.checkJournal else {
+                    try await store.transaction { try await $0.checks.insert(entries) }
+                    for (_, c) in group { c.resume() }
+                    continue
+                }
+                // Registered before the append commits, so a mover already running answers them as it moves them.
+                state.withLock { s in for (entry, c) in group { s.handingOver[entry.id] = c } }
+                do {
+                    try await journal.append(entries)
+                } catch {
+                    let unanswered = state.withLock { s in entries.compactMap { s.handingOver.removeValue(forKey: $0.id) } }
+                    for c in unanswered { c.resume(throwing: error) }
+                    continue
+                }
+                Task { await self.move() }
+                Task { await self.handOver(entries.map(\.id)) }
             } catch {
-                for (_, c) in batch { c.resume(throwing: error) }
+                for (_, c) in group { c.resume(throwing: error) }
             }
+        }
+    }
+
+    /// Answers journaled checks from the journal once another transaction has held the main writer for
+    /// ``handover``: a batch is being written, and the move would wait for its end. While the writer is free
+    /// or held only briefly, the answers wait for the move, so whoever reads the main tables after an answer
+    /// finds its check there.
+    private func handOver(_ ids: [String]) async {
+        while true {
+            try? await Task.sleep(for: Self.handover)
+            let (left, answerable) = state.withLock { s -> (Bool, [CheckedContinuation<Void, any Error>]) in
+                let waiting = ids.filter { s.handingOver[$0] != nil && !s.movingNow.contains($0) }
+                guard !waiting.isEmpty, store.writerHeld(atLeast: Self.handover) else {
+                    return (ids.contains { s.handingOver[$0] != nil }, [])
+                }
+                return (false, waiting.compactMap { s.handingOver.removeValue(forKey: $0) })
+            }
+            for c in answerable { c.resume() }
+            if !left { return }
+        }
+    }
+
+    /// Answers the journaled checks still waiting (each is answered once: by the move or by the handover).
+    private func answer(_ ids: [String]) {
+        let waiting = state.withLock { s in ids.compactMap { s.handingOver.removeValue(forKey: $0) } }
+        for c in waiting { c.resume() }
+    }
+
+    /// Moves the journal into the main tables, page by page, until it is empty. One mover runs at a time;
+    /// a call while it runs makes it look again once it is done.
+    func move() async {
+        guard let journal = store.checkJournal else { return }
+        let first = state.withLock { s -> Bool in
+            if s.moving { s.moveAgain = true; return false }
+            s.moving = true
+            return true
+        }
+        guard first else { return }
+        while true {
+            do {
+                try await moveAll(journal)
+            } catch {
+                // The checks stay in the journal; the next check, or the next start, moves them.
+                logger.error("checks wait in the journal: moving them to the main tables failed: \(error)")
+            }
+            let again = state.withLock { s -> Bool in
+                if s.moveAgain { s.moveAgain = false; return true }
+                s.moving = false
+                return false
+            }
+            if !again { return }
+        }
+    }
+
+    /// Moves everything in the journal now, waiting for the main writer; for a reader that needs a check
+    /// that may still be there (a department's feedback right after its check).
+    func settle() async throws {
+        guard let journal = store.checkJournal else { return }
+        try await moveAll(journal)
+    }
+
+    private func moveAll(_ journal: CheckJournal) async throws {
+        while true {
+            let entries = try await journal.waiting(limit: Self.movePage)
+            if entries.isEmpty { return }
+            let ids = entries.map(\.id)
+            do {
+                try await store.transaction { [state] repos in
+                    state.withLock { $0.movingNow = Set(ids) }
+                    try await repos.checks.insertMissing(entries)
+                }
+            } catch {
+                // They are stored in the journal all the same.
+                state.withLock { $0.movingNow = [] }
+                answer(ids)
+                throw error
+            }
+            state.withLock { $0.movingNow = [] }
+            answer(ids)
+            try await journal.remove(ids)
         }
     }
 }

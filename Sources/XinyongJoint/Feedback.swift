@@ -50,6 +50,8 @@ extension JointService {
     /// Records a department's feedback on its own check: every measure the check returned, applied or not
     /// (with the reason), and the outcome of the matter. Reported once; a second report is a conflict.
     public func feedback(check id: String, department: String?, lines: [MeasureFeedback], outcome: String?, by actor: Actor) async throws {
+        // A check answered while a batch held the writer may still wait in the journal: bring it over first.
+        if try await store.repositories.checks.find(id: id) == nil { try await log.settle() }
         guard let check = try await store.repositories.checks.find(id: id), department == nil || check.department_id == department else {
             throw JointError.notFound("no check \(id) of this department")
         }

@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import Logging
+import Synchronization
 import NIOCore
 import NIOPosix
 import SQLKit
@@ -14,6 +15,10 @@ public final class Store: Sendable {
     /// Reads go through this handle; writes through ``transaction(_:)``.
     public let sql: any SQLDatabase
     let fluent: any FluentKit.Database
+    /// Where checks wait for the main writer (SQLite only; see ``CheckJournal``).
+    public let checkJournal: CheckJournal?
+    /// When the running transaction began (SQLite runs one at a time).
+    private let writer = Mutex<ContinuousClock.Instant?>(nil)
     private let databases: Databases
     private let threadPool: NIOThreadPool
 
@@ -43,6 +48,8 @@ public final class Store: Sendable {
             // rather than fail. Reads never wait for a writer in WAL mode.
             databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), connectionPoolTimeout: .minutes(5), sqlLogLevel: nil), as: .sqlite)
             databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: path)), connectionPoolTimeout: .seconds(60), sqlLogLevel: nil), as: Self.sqliteReader)
+            databases.use(.sqlite(SQLiteConfiguration(storage: .file(path: CheckJournal.path(beside: path))), connectionPoolTimeout: .seconds(60), sqlLogLevel: nil),
+                          as: Self.checkJournal)
         case .postgres(let text):
             let factory: DatabaseConfigurationFactory
             do {
@@ -57,15 +64,18 @@ public final class Store: Sendable {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let writer = databases.database(logger: logger, on: eventLoop)!
         let reader = url.isPostgres ? writer : databases.database(Self.sqliteReader, logger: logger, on: eventLoop)!
-        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, databases: databases, threadPool: threadPool)
+        let journal = url.isPostgres ? nil : CheckJournal(db: databases.database(Self.checkJournal, logger: logger, on: eventLoop) as! any SQLDatabase)
+        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, journal: journal, databases: databases, threadPool: threadPool)
         do {
             // The first connection is tried with a silent logger: if it fails, the caller gets one clear
             // error naming the setting rather than the pool's log lines as well.
             var quiet = logger
             quiet.logLevel = .critical
             try await store.configureConnection(databases.database(logger: quiet, on: eventLoop) as! any SQLDatabase)
-            if !url.isPostgres {
+            if let journal {
                 try await store.configureConnection(databases.database(Self.sqliteReader, logger: quiet, on: eventLoop) as! any SQLDatabase)
+                try await store.configureConnection(journal.db)
+                try await journal.prepare()
             }
         } catch {
             await store.close()
@@ -75,8 +85,11 @@ public final class Store: Sendable {
     }
 
     static let sqliteReader = DatabaseID(string: "sqlite-read")
+    static let checkJournal = DatabaseID(string: "sqlite-checks")
 
-    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, databases: Databases, threadPool: NIOThreadPool) {
+    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, journal: CheckJournal?, databases: Databases,
+                 threadPool: NIOThreadPool) {
+        self.checkJournal = journal
         self.threadPool = threadPool
         self.url = url
         self.fluent = fluent
@@ -122,8 +135,17 @@ public final class Store: Sendable {
     /// Runs `body` in one transaction: everything it writes lands together or not at all.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> T) async throws -> T {
         try await fluent.transaction { db in
-            try await body(Repositories(db: db as! any SQLDatabase))
+            self.writer.withLock { $0 = .now }
+            defer { self.writer.withLock { $0 = nil } }
+            return try await body(Repositories(db: db as! any SQLDatabase))
         }
+    }
+
+    /// Whether a transaction has held SQLite's one writer for at least `duration`. Always false on
+    /// PostgreSQL, where transactions run side by side.
+    public func writerHeld(atLeast duration: Duration) -> Bool {
+        guard !url.isPostgres else { return false }
+        return writer.withLock { $0.map { ContinuousClock.now - $0 >= duration } ?? false }
     }
 
     /// Repositories outside a transaction (each statement commits on its own).
