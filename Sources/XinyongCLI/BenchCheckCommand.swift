@@ -10,19 +10,19 @@ import XinyongWeb
 import Glibc
 #endif
 
-/// `xinyong bench check`: the real server in-process on the configured database, loaded over HTTP with
-/// checks by code and, beside them, a trivial route of the same server; prints requests per second,
-/// latency percentiles and the ratio of the two rates.
+/// `xinyong bench check`: the real server on the configured database, loaded over HTTP from another process
+/// (``LoadDriver``) with checks by code and, beside them, a trivial route of the same server; prints requests
+/// per second, latency percentiles and the ratio of the two rates.
 struct BenchCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Checks by code per second and their latency over HTTP, beside a trivial route of the same server.",
-        discussion: "Runs on DATABASE_URL (fills an empty database with --subjects demo subjects first). Every check is stored and audited, so use a copy of a production database.")
+        discussion: "Runs on DATABASE_URL (fills an empty database with --subjects demo subjects first). The load comes from another process: wrk when it is installed, else xinyong's own client in a child process. Every check is stored and audited, so use a copy of a production database.")
 
     @OptionGroup var options: CommonOptions
 
     @Option(help: "Concurrent keep-alive connections.")
-    var connections: Int = 8
+    var connections: Int = 64
 
     @Option(help: "Seconds measured per route (after the warm-up).")
     var seconds: Double = 10
@@ -42,12 +42,16 @@ struct BenchCheckCommand: AsyncParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
+    @Flag(help: "Print the wrk script for checks (for scripts/bench-load) and exit.")
+    var printWrkScript = false
+
     func validate() throws {
         guard (1...512).contains(connections) else { throw ValidationError("--connections must be from 1 to 512") }
         guard seconds > 0, warmup >= 0 else { throw ValidationError("--seconds must be positive and --warmup not negative") }
     }
 
     func run() async throws {
+        if printWrkScript { return print(LoadDriver.checksScript, terminator: "") }
         let settings = try options.settings()
         let store = try await openStore(settings)
         do {
@@ -81,36 +85,36 @@ struct BenchCheckCommand: AsyncParsableCommand {
                 throw error
             }
 
-            let all = codes.listed + codes.other
-            let scenarios = ["government_procurement", "bidding", "subsidies_funds", "licences_approvals", "financing", "honours"]
-            let bodies = (0..<max(all.count, 1)).map { i in
-                Array("{\"code\":\"\(all[i % all.count])\",\"scenario\":\"\(scenarios[i % scenarios.count])\",\"matter\":\"bench\"}".utf8)
+            let driver = LoadDriver.find()
+            let checks = LoadDriver.Route.checks(key: key.secret, codes: codes.listed + codes.other)
+            log("load from \(driver.name): warming up \(format(warmup)) s per route, then \(format(seconds)) s each with \(connections) connections")
+            let figures: (trivial: LoadFigures, check: LoadFigures)
+            do {
+                if warmup > 0 {
+                    _ = try driver.run(port: chosenPort, route: .get(trivial), connections: connections, seconds: warmup)
+                    _ = try driver.run(port: chosenPort, route: checks, connections: connections, seconds: warmup)
+                }
+                figures = (try driver.run(port: chosenPort, route: .get(trivial), connections: connections, seconds: seconds),
+                           try driver.run(port: chosenPort, route: checks, connections: connections, seconds: seconds))
+            } catch {
+                try? await server.stop()
+                throw error
             }
-            let checkRequests = bodies.map { body in
-                Array("POST /api/v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key.secret)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
-            }
-            let trivialRequest = [Array("GET \(trivial) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)]
-
-            log("warming up \(format(warmup)) s per route, then \(format(seconds)) s each with \(connections) connections")
-            _ = try await LoadRun.run(port: chosenPort, requests: trivialRequest, connections: connections, seconds: warmup)
-            _ = try await LoadRun.run(port: chosenPort, requests: checkRequests, connections: connections, seconds: warmup)
-            let trivialResult = try await LoadRun.run(port: chosenPort, requests: trivialRequest, connections: connections, seconds: seconds)
-            let checkResult = try await LoadRun.run(port: chosenPort, requests: checkRequests, connections: connections, seconds: seconds)
             try await server.stop()
 
-            let ratio = checkResult.rate / max(trivialResult.rate, 1)
+            let ratio = figures.check.ratePerSecond / max(figures.trivial.ratePerSecond, 1)
             if json {
                 let out: [String: Any] = [
                     "database": "\(settings.database)".replacingOccurrences(of: "\"", with: ""), "subjects": subjectCount, "records": recordCount,
-                    "connections": connections, "seconds": seconds, "trivial_route": trivial,
-                    "trivial": trivialResult.dictionary, "check": checkResult.dictionary, "ratio": ratio,
+                    "connections": connections, "seconds": seconds, "trivial_route": trivial, "load_generator": driver.name,
+                    "trivial": figures.trivial.dictionary, "check": figures.check.dictionary, "ratio": ratio,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                print("bench check: \(subjectCount) subjects, \(recordCount) records, \(connections) connections, \(format(seconds)) s per route")
-                print(trivialResult.line("GET \(trivial)"))
-                print(checkResult.line("POST /api/v1/checks (by code)"))
-                print("ratio check/trivial: \(format(ratio)) (target ≥ 0.5); check p99 \(format(checkResult.p99 * 1000)) ms (target < 10 ms)")
+                print("bench check: \(subjectCount) subjects, \(recordCount) records, \(connections) connections, \(format(seconds)) s per route, load from \(driver.name)")
+                print(figures.trivial.line("GET \(trivial)"))
+                print(figures.check.line("POST /api/v1/checks (by code)"))
+                print("ratio check/trivial: \(format(ratio)) (target ≥ 0.5); check p99 \(format(figures.check.p99)) ms (target < 10 ms)")
             }
         } catch {
             await store.close()
@@ -173,20 +177,6 @@ struct LoadRun: Sendable {
 
     var rate: Double { Double(requests) / max(elapsed, 1e-9) }
     func percentile(_ p: Double) -> Double { Latencies(sorted: latencies).percentile(p * 100) }
-    var p50: Double { percentile(0.50) }
-    var p95: Double { percentile(0.95) }
-    var p99: Double { percentile(0.99) }
-
-    var dictionary: [String: Any] {
-        ["requests": requests, "ok": ok, "failed": failed, "rate_per_s": rate, "p50_ms": p50 * 1000, "p95_ms": p95 * 1000,
-         "p99_ms": p99 * 1000, "max_ms": (latencies.last ?? 0) * 1000]
-    }
-
-    func line(_ what: String) -> String {
-        String(format: "%@ %9.0f req/s   p50 %6.2f ms   p95 %6.2f ms   p99 %6.2f ms   max %7.2f ms   %d ok, %d failed",
-               what.padding(toLength: 32, withPad: " ", startingAt: 0), rate, p50 * 1000, p95 * 1000, p99 * 1000,
-               (latencies.last ?? 0) * 1000, ok, failed)
-    }
 
     static func run(port: Int, requests: [[UInt8]], connections: Int, seconds: Double) async throws -> LoadRun {
         try await withCheckedThrowingContinuation { continuation in

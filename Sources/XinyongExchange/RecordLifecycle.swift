@@ -40,14 +40,18 @@ public enum RecordLifecycle {
         return repaired
     }
 
-    /// Announces every record whose publicity has ended, in transactions of 5,000. Returns how many.
+    /// Records announced per transaction: small, so that a first start over millions of ended records holds
+    /// the one SQLite writer for milliseconds at a time and departments' batches take turns with it.
+    static let announcePage = 500
+
+    /// Announces every record whose publicity has ended, page by page. Returns how many.
     /// Idempotent: each end is announced once.
     @discardableResult
     public static func announceExpiries(store: Store, on date: CivilDate = .today()) async throws -> Int {
         var total = 0
         while true {
             let count = try await store.transaction { repos in
-                let due = try await repos.records.expiredUnannounced(on: date, limit: 5_000)
+                let due = try await repos.records.expiredUnannounced(on: date, limit: announcePage)
                 try await repos.changes.append(due, kind: .expired, batch: nil)
                 // A list membership founded by the record ends with its publicity: delisted on the feed and audited.
                 try await repos.lists.sync(due, by: .system("publicity ended on \(date)"), batch: nil, today: date)
@@ -55,7 +59,7 @@ public enum RecordLifecycle {
                 return due.count
             }
             total += count
-            if count < 5_000 { return total }
+            if count < announcePage { return total }
         }
     }
 
