@@ -1,15 +1,15 @@
 import Foundation
 import SQLKit
 
-/// Checks stored before they reach the main tables, on SQLite only.
+/// Checks stored while SQLite's one writer is held by someone else, until they reach the main tables.
 ///
-/// SQLite has one writer per database file, and a department's batch holds it while its rows are written.
-/// A check must be stored before it is answered, yet must not wait behind someone else's batch. So checks
-/// are first written to a database file of their own beside the main one (`…sqlite.checks`), whose writer
-/// nobody else holds, and moved to the main tables (`checks`, `check_measures`, `audit_log`, recipients)
-/// as soon as the main writer is free. The journal file is as durable as the main one (WAL, same
-/// synchronous setting), and whatever is still in it at start is moved then. PostgreSQL needs no journal:
-/// its writers do not wait for each other.
+/// A department's batch holds the writer while its rows are written. A check must be stored before it is
+/// answered, yet must not wait behind someone else's batch: when the writer has been held too long, the check
+/// is written to a database file of its own beside the main one (`…sqlite.checks`), whose writer nobody else
+/// holds, answered, and forgotten here once its write to the main tables (`checks`, `check_measures`,
+/// `audit_log`, recipients) has landed. The file is as durable as the main one (WAL, same synchronous setting);
+/// whatever a crash leaves in it is moved at the next start. PostgreSQL needs no journal: its writers do not
+/// wait for each other.
 public struct CheckJournal: Sendable {
     let db: any SQLDatabase
 

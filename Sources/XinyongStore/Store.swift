@@ -107,6 +107,8 @@ public final class Store: Sendable {
             // 64 MiB of page cache per connection instead of the 2 MiB default: bulk loads and indexes of
             // millions of rows otherwise thrash the disk.
             try await sql.raw("PRAGMA cache_size=-65536").run()
+            // Another process (a CLI command beside the server) waits for the writer instead of failing at once.
+            try await sql.raw("PRAGMA busy_timeout=60000").run()
         case .postgres:
             try await sql.raw("SELECT 1").run()
         }
