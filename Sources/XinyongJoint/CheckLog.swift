@@ -8,13 +8,13 @@ import XinyongStore
 /// On SQLite one writer serves the whole file, and a department's batch holds it while its rows are written.
 /// A group's write waits for it like any other; but once another transaction has held the writer for
 /// ``handover`` while the group's write has not begun, the group goes to the ``CheckJournal`` (a file nobody
-/// else writes) and is answered from there. The write goes on waiting and lands when the batch commits; then the
-/// journal forgets the group. Whatever a crash leaves in the journal is moved at the next start. When nothing
-/// long holds the writer, answers wait for the write, so whoever reads a check after its answer finds it.
+/// else writes) and is answered from there. Whatever a crash leaves in the journal is moved at the next start.
+/// When nothing long holds the writer, answers wait for the write, so whoever reads a check after its answer
+/// finds it.
 final class CheckLog: Sendable {
     let store: Store
     /// How long another transaction may hold the SQLite writer before waiting checks are answered from the journal.
-    static let handover: Duration = .milliseconds(15)
+    static let handover: Duration = .milliseconds(5)
     /// Checks moved per transaction when the journal is emptied.
     static let movePage = 1_000
     private let state = Locked(State())
@@ -56,16 +56,20 @@ final class CheckLog: Sendable {
                 return out
             }
             if group.isEmpty { return }
-            await write(group.map(\.0), answer: GroupAnswer(group.map(\.1)))
+            // The next group waits until this one is answered, not until its write lands.
+            await withCheckedContinuation { (answered: CheckedContinuation<Void, Never>) in
+                write(group.map(\.0), answer: GroupAnswer(group.map(\.1), then: answered))
+            }
         }
     }
 
-    /// Returns once the group is answered: stored in the main tables, or in the journal while a batch holds
-    /// the writer (the main write then finishes on its own).
-    private func write(_ entries: [CheckEntry], answer: GroupAnswer) async {
+    /// Writes a group to the main tables and answers it when the write commits; on SQLite, answers it from
+    /// the journal instead once another transaction has held the writer for ``handover`` before the write began
+    /// (the write then lands on its own, and the journal forgets the group).
+    private func write(_ entries: [CheckEntry], answer: GroupAnswer) {
         let begun = Locked(false), journaled = Locked(false)
         let ids = entries.map(\.id)
-        let write = Task { [store, logger] in
+        Task { [store, logger] in
             let result = await Result(catching: {
                 try await store.transaction { repos in
                     begun.withLock { $0 = true }
@@ -81,26 +85,21 @@ final class CheckLog: Sendable {
                 logger.error("checks answered from the journal wait there for the next start: \(error)")
             }
         }
-        guard let journal = store.checkJournal else { return await write.value }
-        await withTaskGroup(of: Void.self) { race in
-            race.addTask { await write.value }
-            race.addTask { [store, logger] in
-                while (try? await Task.sleep(for: Self.handover)) != nil {
-                    guard !begun.withLock({ $0 }), store.writerHeld(atLeast: Self.handover) else { continue }
-                    do {
-                        try await journal.append(entries)
-                    } catch {
-                        logger.error("checks could not be journaled; they wait for the writer: \(error)")
-                        return await write.value
-                    }
-                    journaled.withLock { $0 = true }
-                    // The write may have committed while the group was journaled: then this copy is not needed.
-                    if !answer.give(.success(())) { try? await journal.remove(ids) }
-                    return
+        guard let journal = store.checkJournal else { return }
+        Task { [store, logger] in
+            while !answer.given {
+                try? await Task.sleep(for: Self.handover)
+                guard !answer.given, !begun.withLock({ $0 }), store.writerHeld(atLeast: Self.handover) else { continue }
+                do {
+                    try await journal.append(entries)
+                } catch {
+                    return logger.error("checks could not be journaled; they wait for the writer: \(error)")
                 }
+                journaled.withLock { $0 = true }
+                // The write may have committed while the group was journaled: then this copy is not needed.
+                if !answer.give(.success(())) { try? await journal.remove(ids) }
+                return
             }
-            await race.next()
-            race.cancelAll()
         }
     }
 
@@ -118,19 +117,22 @@ final class CheckLog: Sendable {
 }
 
 /// The answers of one group of checks, given once: by the main write's commit or by the journal, whichever
-/// comes first.
+/// comes first; then the group's drain goes on to the next group.
 final class GroupAnswer: Sendable {
-    private let waiting: Locked<[CheckedContinuation<Void, any Error>]?>
+    private let waiting: Locked<(checks: [CheckedContinuation<Void, any Error>], drain: CheckedContinuation<Void, Never>)?>
 
-    init(_ continuations: [CheckedContinuation<Void, any Error>]) { waiting = Locked(continuations) }
+    init(_ checks: [CheckedContinuation<Void, any Error>], then drain: CheckedContinuation<Void, Never>) {
+        waiting = Locked((checks, drain))
+    }
+
+    var given: Bool { waiting.withLock { $0 == nil } }
 
     /// Answers every check of the group; false when they were answered already.
     @discardableResult
     func give(_ result: Result<Void, any Error>) -> Bool {
-        guard let continuations = waiting.withLock({ w -> [CheckedContinuation<Void, any Error>]? in defer { w = nil }; return w }) else {
-            return false
-        }
-        for c in continuations { c.resume(with: result) }
+        guard let (checks, drain) = waiting.withLock({ w in defer { w = nil }; return w }) else { return false }
+        for c in checks { c.resume(with: result) }
+        drain.resume()
         return true
     }
 }

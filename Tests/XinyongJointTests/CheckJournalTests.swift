@@ -24,18 +24,23 @@ import XinyongTestSupport
             }
             while !store.writerHeld(atLeast: .milliseconds(1)) { try await Task.sleep(for: .milliseconds(1)) }
 
-            let answer = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
-            #expect(answer.result == "hit")
-            #expect(!batchDone.withLock { $0 }, "the check was answered only after the batch released the writer")
-            #expect(try await store.checkJournal!.waiting(limit: 10).map(\.id) == [answer.checkId])
+            // One after another: each group of checks is answered while the earlier ones still wait for the writer.
+            var answers: [CheckAnswer] = []
+            for _ in 0..<3 { answers.append(try await h.check(code: code, department: "431002-housing", scenario: "bidding")) }
+            #expect(answers.allSatisfy { $0.result == "hit" })
+            #expect(!batchDone.withLock { $0 }, "the checks were answered only after the batch released the writer")
+            #expect(try await store.checkJournal!.waiting(limit: 10).map(\.id) == answers.map(\.checkId))
+            let answer = answers[0]
             #expect(try await store.repositories.checks.find(id: answer.checkId) == nil)
 
             try await batch.value
             try await h.service.log.settle()
             #expect(try await store.checkJournal!.waiting(limit: 10).isEmpty)
-            let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))
-            #expect(stored.result == "hit" && stored.department_id == "431002-housing")
-            #expect(try await store.repositories.audit.entries(entity: "checks").filter { $0.entity_id == answer.checkId }.count == 1)
+            for answer in answers {
+                let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))
+                #expect(stored.result == "hit" && stored.department_id == "431002-housing")
+                #expect(try await store.repositories.audit.entries(entity: "checks").filter { $0.entity_id == answer.checkId }.count == 1)
+            }
         }
     }
 
