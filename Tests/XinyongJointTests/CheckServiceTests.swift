@@ -135,7 +135,7 @@ struct JointHarness {
             let delisted = try await h.feed().filter { $0.change == .delisted }
             #expect(delisted.count == 1)
             let ended = try await store.repositories.lists.forSubject(code)
-            #expect(ended.first?.endedReason == "expired")
+            #expect(ended.first?.endedReason == .expired)
         }
     }
 
