@@ -34,7 +34,9 @@ public struct ApplicationReport: Sendable, Codable {
     }
 
     public struct Pending: Sendable, Codable {
-        public let checkId, departmentId, departmentName, scenario, result, askedAt: String
+        public let checkId, departmentId, departmentName, scenario: String
+        public let result: CheckResult
+        public let askedAt: String
         public let measures, incentives: Int
     }
 

@@ -31,11 +31,9 @@ public struct CheckEntry: Sendable, Codable, Equatable {
     /// What was asked (a personal id number only masked).
     public var query: String
     public var subjectID: String?
-    /// code, legacy_number, id_number, name, none.
-    public var matchMethod: String
+    public var matchMethod: MatchMethod
     public var matchScore: Double?
-    /// hit (on a list), clear (matched, on no list), candidates (name below threshold or ambiguous), no_match.
-    public var result: String
+    public var result: CheckResult
     public var lists: [String]
     public var measures: [MeasureLine]
     /// The answer as the department received it (JSON).
@@ -46,7 +44,7 @@ public struct CheckEntry: Sendable, Codable, Equatable {
     public var citedRecordIDs: [String]
 
     public init(id: String, departmentID: String, regionCode: String, askedBy: String, scenario: String, matter: String?,
-                queryKind: String, query: String, subjectID: String?, matchMethod: String, matchScore: Double?, result: String,
+                queryKind: String, query: String, subjectID: String?, matchMethod: MatchMethod, matchScore: Double?, result: CheckResult,
                 lists: [String], measures: [MeasureLine], answer: String, askedAt: String, citedRecordIDs: [String] = []) {
         self.id = id
         self.departmentID = departmentID
@@ -73,9 +71,10 @@ public struct StoredCheck: Sendable, Decodable, Equatable {
     public let matter: String?
     public let query_kind, query: String
     public let subject_id: String?
-    public let match_method: String
+    public let match_method: MatchMethod
     public let match_score: Double?
-    public let result, lists: String
+    public let result: CheckResult
+    public let lists: String
     public let measures, incentives: Int
     public let answer, asked_at: String
     public let feedback_at, feedback_outcome: String?
@@ -108,7 +107,7 @@ public struct CheckRepository: Sendable {
                       "match_method", "match_score", "result", "lists", "measures", "incentives", "answer", "asked_at"],
             rows: entries.map { e in
                 [e.id, e.departmentID, e.regionCode, e.askedBy, e.scenario, e.matter, e.queryKind, e.query, e.subjectID,
-                 e.matchMethod, e.matchScore, e.result, e.lists.joined(separator: ","),
+                 e.matchMethod.rawValue, e.matchScore, e.result.rawValue, e.lists.joined(separator: ","),
                  e.measures.count { $0.kind == Measure.Kind.punishment.rawValue }, e.measures.count { $0.kind == Measure.Kind.incentive.rawValue },
                  e.answer, e.askedAt]
             })
@@ -121,7 +120,7 @@ public struct CheckRepository: Sendable {
                 [e.askedAt, e.askedBy, "check", "checks", e.id,
                  "check before handling: \(e.scenario)" + (e.matter.map { ", matter \($0)" } ?? ""),
                  jsonText(["department": e.departmentID, "subject": e.subjectID ?? "", "query_kind": e.queryKind,
-                           "result": e.result, "lists": e.lists.joined(separator: ",")])]
+                           "result": e.result.rawValue, "lists": e.lists.joined(separator: ",")])]
             })
         try await RecipientRepository(db: db).record(entries.flatMap { e in
             e.citedRecordIDs.compactMap { record in
