@@ -228,9 +228,9 @@ public final class JointService: Sendable {
         let overrides = try await store.repositories.checks.overrides(department: department, nameKey: Self.overrideKey(query))
         var candidates = subjects.map { s -> CheckAnswer.Candidate in
             let m = NameMatcher.match(query: name, name: s.name, formerNames: s.formerNames, regions: regions)
-            let override = overrides.first { $0.subject_id == s.id }
+            let override = overrides.first { $0.subjectID == s.id }
             return .init(subjectId: s.id, code: s.code?.value, name: s.displayName, score: m.score, explanation: m.parts,
-                         suppressed: override.map { "false positive for this department (\($0.decided_by), \($0.decided_at)): \($0.reason)" })
+                         suppressed: override.map { "false positive for this department (\($0.decidedBy), \($0.decidedAt)): \($0.reason)" })
         }
         candidates.sort { ($0.score, $1.subjectId) > ($1.score, $0.subjectId) }
         let eligible = candidates.filter { $0.suppressed == nil && $0.score >= threshold }
@@ -268,8 +268,8 @@ public final class JointService: Sendable {
         guard try await store.repositories.subjects.find(id: subjectID) != nil else {
             throw JointError.invalid(field: "subject_id", "there is no subject '\(subjectID)'")
         }
-        let o = NameOverride(id: "ovr_" + randomHex(8), department_id: department, name_key: Self.overrideKey(OrganisationName(name, regions: regions)),
-                             subject_id: subjectID, reason: reason, decided_by: actor.name, decided_at: Timestamp.now())
+        let o = NameOverride(id: "ovr_" + randomHex(8), departmentID: department, nameKey: Self.overrideKey(OrganisationName(name, regions: regions)),
+                             subjectID: subjectID, reason: reason, decidedBy: actor.name, decidedAt: Timestamp.now())
         try await store.transaction { try await $0.checks.addOverride(o, by: actor) }
         return o
     }

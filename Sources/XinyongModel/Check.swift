@@ -25,3 +25,88 @@ public enum MatchMethod: String, Sendable, Codable, CaseIterable {
     /// No subject was found. (Not `none`, which reads as `Optional.none`.)
     case unmatched = "none"
 }
+
+/// A check as the platform keeps it: who asked, about what, what it answered, and the department's report.
+public struct AnsweredCheck: Sendable, Equatable {
+    public var id: String
+    public var departmentID: String
+    public var regionCode: String
+    public var askedBy: String
+    public var scenario: String
+    public var matter: String?
+    public var queryKind: String
+    /// What was asked (a personal id number only masked).
+    public var query: String
+    public var subjectID: String?
+    public var matchMethod: MatchMethod
+    public var matchScore: Double?
+    public var result: CheckResult
+    public var lists: [String]
+    /// How many punishment measures and how many incentives it returned.
+    public var measures: Int
+    public var incentives: Int
+    /// The answer as the department received it (JSON).
+    public var answer: String
+    public var askedAt: String
+    /// When the department reported what it did, and the outcome of the matter; nil before it did.
+    public var feedbackAt: String?
+    public var feedbackOutcome: String?
+
+    public init(id: String, departmentID: String, regionCode: String, askedBy: String, scenario: String, matter: String?,
+                queryKind: String, query: String, subjectID: String?, matchMethod: MatchMethod, matchScore: Double?,
+                result: CheckResult, lists: [String], measures: Int, incentives: Int, answer: String, askedAt: String,
+                feedbackAt: String?, feedbackOutcome: String?) {
+        (self.id, self.departmentID, self.regionCode, self.askedBy, self.scenario, self.matter) =
+            (id, departmentID, regionCode, askedBy, scenario, matter)
+        (self.queryKind, self.query, self.subjectID, self.matchMethod, self.matchScore, self.result) =
+            (queryKind, query, subjectID, matchMethod, matchScore, result)
+        (self.lists, self.measures, self.incentives, self.answer, self.askedAt) = (lists, measures, incentives, answer, askedAt)
+        (self.feedbackAt, self.feedbackOutcome) = (feedbackAt, feedbackOutcome)
+    }
+}
+
+/// A measure a check returned, and what the department reported about it.
+public struct ReturnedMeasure: Sendable, Equatable {
+    public var checkID: String
+    public var measureID: String
+    public var memorandumID: String
+    /// punishment or incentive (`Measure.Kind`).
+    public var kind: String
+    public var mandatory: Bool
+    /// Whether the department applied it; nil until it reports.
+    public var applied: Bool?
+    /// Why it was not applied.
+    public var reason: String?
+    public var reportedBy: String?
+    public var reportedAt: String?
+
+    public init(checkID: String, measureID: String, memorandumID: String, kind: String, mandatory: Bool, applied: Bool?,
+                reason: String?, reportedBy: String?, reportedAt: String?) {
+        (self.checkID, self.measureID, self.memorandumID, self.kind, self.mandatory) = (checkID, measureID, memorandumID, kind, mandatory)
+        (self.applied, self.reason, self.reportedBy, self.reportedAt) = (applied, reason, reportedBy, reportedAt)
+    }
+}
+
+/// An administrator's ruling that a subject the name index offers is not the one a department's name means:
+/// that department's checks by this name never match it automatically.
+public struct NameOverride: Sendable, Codable, Equatable {
+    public var id: String
+    public var departmentID: String
+    /// The parsed name it covers, so that every spelling of the same name is covered.
+    public var nameKey: String
+    public var subjectID: String
+    public var reason: String
+    public var decidedBy: String
+    public var decidedAt: String
+
+    /// The API's names for the fields.
+    enum CodingKeys: String, CodingKey {
+        case id, reason
+        case departmentID = "department_id", nameKey = "name_key", subjectID = "subject_id", decidedBy = "decided_by", decidedAt = "decided_at"
+    }
+
+    public init(id: String, departmentID: String, nameKey: String, subjectID: String, reason: String, decidedBy: String, decidedAt: String) {
+        (self.id, self.departmentID, self.nameKey, self.subjectID) = (id, departmentID, nameKey, subjectID)
+        (self.reason, self.decidedBy, self.decidedAt) = (reason, decidedBy, decidedAt)
+    }
+}

@@ -66,27 +66,6 @@ public struct CheckEntry: Sendable, Codable, Equatable {
     }
 }
 
-public struct StoredCheck: Sendable, Decodable, Equatable {
-    public let id, department_id, region_code, asked_by, scenario: String
-    public let matter: String?
-    public let query_kind, query: String
-    public let subject_id: String?
-    public let match_method: MatchMethod
-    public let match_score: Double?
-    public let result: CheckResult
-    public let lists: String
-    public let measures, incentives: Int
-    public let answer, asked_at: String
-    public let feedback_at, feedback_outcome: String?
-}
-
-public struct CheckMeasureRow: Sendable, Decodable, Equatable {
-    public let check_id, measure_id, memorandum_id, kind: String
-    public let mandatory: Bool
-    public let applied: Bool?
-    public let reason, reported_by, reported_at: String?
-}
-
 /// Application counts for the office: measures returned, reported on, applied.
 public struct ApplicationCounts: Sendable, Decodable, Equatable {
     public let key: String
@@ -97,6 +76,34 @@ public struct ApplicationCounts: Sendable, Decodable, Equatable {
 
 public struct CheckRepository: Sendable {
     let db: any SQLDatabase
+
+    private struct Row: Decodable {
+        let id, department_id, region_code, asked_by, scenario: String
+        let matter: String?
+        let query_kind, query: String
+        let subject_id: String?
+        let match_method: MatchMethod
+        let match_score: Double?
+        let result: CheckResult
+        let lists: String
+        let measures, incentives: Int
+        let answer, asked_at: String
+        let feedback_at, feedback_outcome: String?
+
+        var check: AnsweredCheck {
+            AnsweredCheck(id: id, departmentID: department_id, regionCode: region_code, askedBy: asked_by, scenario: scenario, matter: matter,
+                          queryKind: query_kind, query: query, subjectID: subject_id, matchMethod: match_method, matchScore: match_score,
+                          result: result, lists: lists.split(separator: ",").map(String.init), measures: measures, incentives: incentives,
+                          answer: answer, askedAt: asked_at, feedbackAt: feedback_at, feedbackOutcome: feedback_outcome)
+        }
+    }
+
+    private struct MeasureRow: Decodable {
+        let check_id, measure_id, memorandum_id, kind: String
+        let mandatory: Bool
+        let applied: Bool?
+        let reason, reported_by, reported_at: String?
+    }
 
     /// Stores checks with their measures and one audit entry each: a department read list data, for a matter.
     public func insert(_ entries: [CheckEntry]) async throws {
@@ -129,15 +136,18 @@ public struct CheckRepository: Sendable {
         })
     }
 
-    public func find(id: String) async throws -> StoredCheck? {
-        try await db.raw("SELECT * FROM checks WHERE id = \(bind: id)").first(decoding: StoredCheck.self)
+    public func find(id: String) async throws -> AnsweredCheck? {
+        try await db.raw("SELECT * FROM checks WHERE id = \(bind: id)").first(decoding: Row.self)?.check
     }
 
-    public func measures(check id: String) async throws -> [CheckMeasureRow] {
+    public func measures(check id: String) async throws -> [ReturnedMeasure] {
         try await db.raw("""
             SELECT check_id, measure_id, memorandum_id, kind, mandatory, applied, reason, reported_by, reported_at
             FROM check_measures WHERE check_id = \(bind: id) ORDER BY measure_id
-            """).all(decoding: CheckMeasureRow.self)
+            """).all(decoding: MeasureRow.self).map { r in
+            ReturnedMeasure(checkID: r.check_id, measureID: r.measure_id, memorandumID: r.memorandum_id, kind: r.kind, mandatory: r.mandatory,
+                            applied: r.applied, reason: r.reason, reportedBy: r.reported_by, reportedAt: r.reported_at)
+        }
     }
 
     /// Records what the department did about each measure, and the check's outcome; audited.
@@ -177,12 +187,12 @@ public struct CheckRepository: Sendable {
     }
 
     /// Checks that returned measures and got no feedback, oldest first.
-    public func withoutFeedback(askedBefore: String, limit: Int, within prefix: String? = nil) async throws -> [StoredCheck] {
+    public func withoutFeedback(askedBefore: String, limit: Int, within prefix: String? = nil) async throws -> [AnsweredCheck] {
         try await db.raw("""
             SELECT * FROM checks WHERE feedback_at IS NULL AND (measures > 0 OR incentives > 0) AND asked_at < \(bind: askedBefore)
             AND region_code LIKE \(bind: (prefix ?? "") + "%")
             ORDER BY asked_at LIMIT \(bind: limit)
-            """).all(decoding: StoredCheck.self)
+            """).all(decoding: Row.self).map(\.check)
     }
 
     public func count(since: String, within prefix: String? = nil) async throws -> Int {

@@ -39,42 +39,35 @@ public struct NameIndex: Sendable {
 
 // MARK: - Overrides
 
-/// An administrator's ruling that a subject the name index offers is not the one a department's name means:
-/// that department's checks by this name never match it automatically.
-public struct NameOverride: Sendable, Codable, Equatable {
-    public let id, department_id, name_key, subject_id, reason, decided_by, decided_at: String
-
-    public init(id: String, department_id: String, name_key: String, subject_id: String, reason: String, decided_by: String, decided_at: String) {
-        self.id = id
-        self.department_id = department_id
-        self.name_key = name_key
-        self.subject_id = subject_id
-        self.reason = reason
-        self.decided_by = decided_by
-        self.decided_at = decided_at
-    }
-}
-
 /// Overrides are read and written through the checks they correct.
 extension CheckRepository {
+    private struct OverrideRow: Decodable {
+        let id, department_id, name_key, subject_id, reason, decided_by, decided_at: String
+
+        var override: NameOverride {
+            NameOverride(id: id, departmentID: department_id, nameKey: name_key, subjectID: subject_id, reason: reason,
+                         decidedBy: decided_by, decidedAt: decided_at)
+        }
+    }
+
     public func addOverride(_ o: NameOverride, by actor: Actor) async throws {
         try await db.insert(into: "name_overrides")
             .columns("id", "department_id", "name_key", "subject_id", "reason", "decided_by", "decided_at")
-            .values(o.id, o.department_id, o.name_key, o.subject_id, o.reason, o.decided_by, o.decided_at).run()
+            .values(o.id, o.departmentID, o.nameKey, o.subjectID, o.reason, o.decidedBy, o.decidedAt).run()
         try await AuditLog(db: db).append(actor, action: "override", entity: "name_overrides", entityID: o.id,
-                                          detail: ["department": o.department_id, "name": o.name_key, "subject": o.subject_id])
+                                          detail: ["department": o.departmentID, "name": o.nameKey, "subject": o.subjectID])
     }
 
     public func overrides(department: String, nameKey: String) async throws -> [NameOverride] {
         try await db.raw("""
             SELECT id, department_id, name_key, subject_id, reason, decided_by, decided_at FROM name_overrides
             WHERE department_id = \(bind: department) AND name_key = \(bind: nameKey)
-            """).all(decoding: NameOverride.self)
+            """).all(decoding: OverrideRow.self).map(\.override)
     }
 
     public func allOverrides() async throws -> [NameOverride] {
         try await db.raw("""
             SELECT id, department_id, name_key, subject_id, reason, decided_by, decided_at FROM name_overrides ORDER BY decided_at DESC
-            """).all(decoding: NameOverride.self)
+            """).all(decoding: OverrideRow.self).map(\.override)
     }
 }

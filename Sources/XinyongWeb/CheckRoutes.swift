@@ -59,7 +59,7 @@ struct CheckRoutes {
         try await consulting {
             let id = try context.parameters.require("id")
             guard let check = try await platform.store.repositories.checks.find(id: id),
-                context.caller.isAdmin || context.caller.departmentID == check.department_id
+                context.caller.isAdmin || context.caller.departmentID == check.departmentID
             else {
                 throw Problem.notFound("no check \(id) for this caller")
             }
@@ -74,10 +74,10 @@ struct CheckRoutes {
         let reportedAt: String?
         let outcome: String?
         let measures: [Line]
-        init(check: StoredCheck, lines: [CheckMeasureRow]) {
-            reportedAt = check.feedback_at
-            outcome = check.feedback_outcome
-            measures = lines.map { .init(measureId: $0.measure_id, applied: $0.applied, reason: $0.reason, reportedBy: $0.reported_by, reportedAt: $0.reported_at) }
+        init(check: AnsweredCheck, lines: [ReturnedMeasure]) {
+            reportedAt = check.feedbackAt
+            outcome = check.feedbackOutcome
+            measures = lines.map { .init(measureId: $0.measureID, applied: $0.applied, reason: $0.reason, reportedBy: $0.reportedBy, reportedAt: $0.reportedAt) }
         }
     }
 
@@ -267,10 +267,10 @@ struct CheckRoutes {
         let measures = try await platform.store.repositories.checks.measures(check: id)
         var lines: [MeasureFeedback] = []
         for m in measures {
-            guard let applied = values.text("applied_\(m.measure_id)") else {
+            guard let applied = values.text("applied_\(m.measureID)") else {
                 return try await renderForm(values: [:], error: "请对每项措施选择“已采取”或“未采取”。", result: nil, context: context, status: .badRequest)
             }
-            lines.append(MeasureFeedback(measureId: m.measure_id, applied: applied == "yes", reason: values.text("reason_\(m.measure_id)")))
+            lines.append(MeasureFeedback(measureId: m.measureID, applied: applied == "yes", reason: values.text("reason_\(m.measureID)")))
         }
         do {
             try await service.feedback(check: id, department: context.caller.departmentID, lines: lines, outcome: values.text("outcome"),

@@ -162,7 +162,7 @@ struct JointHarness {
             // The office marks 苏仙区 a false positive for the tax bureau: that candidate is suppressed, the other is a hit.
             let override = try await h.service.addOverride(department: "431000-tax", name: "宏达商贸有限公司", subjectID: b,
                                                            reason: "核实为不同企业", by: Actor("admin-key", reason: "核实为不同企业"))
-            #expect(override.decided_by == "admin-key")
+            #expect(override.decidedBy == "admin-key")
             let after = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day)
             #expect(after.result == .hit && after.match.subject?.id == a)
             #expect(after.match.candidates.first { $0.subjectId == b }?.suppressed?.contains("核实为不同企业") == true)
@@ -184,7 +184,7 @@ struct JointHarness {
             let answer = try await h.check(code: code, department: "431000-development_reform", scenario: "subsidies_funds")
             #expect(answer.measures.map(\.id) == ["jd-subsidies"])
             let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))
-            #expect(stored.subject_id == code && stored.result == .hit && stored.asked_by == "test-key" && stored.matter == "test matter")
+            #expect(stored.subjectID == code && stored.result == .hit && stored.askedBy == "test-key" && stored.matter == "test matter")
             #expect(stored.answer == answer.encoded)
             // The hand-written answer is the document the Codable form describes.
             let written = try JSONSerialization.jsonObject(with: Data(answer.encoded.utf8)) as? NSDictionary
