@@ -26,22 +26,18 @@ public enum MatchMethod: String, Sendable, Codable, CaseIterable {
     case unmatched = "none"
 }
 
-/// A check as the platform keeps it: who asked, about what, what it answered, and the department's report.
+/// A check as the platform keeps it, as far as following it up needs: who asked, about what, what it
+/// answered, and the department's report.
 public struct AnsweredCheck: Sendable, Equatable {
     public var id: String
     public var departmentID: String
-    public var regionCode: String
     public var askedBy: String
     public var scenario: String
     public var matter: String?
-    public var queryKind: String
     /// What was asked (a personal id number only masked).
     public var query: String
     public var subjectID: String?
-    public var matchMethod: MatchMethod
-    public var matchScore: Double?
     public var result: CheckResult
-    public var lists: [String]
     /// How many punishment measures and how many incentives it returned.
     public var measures: Int
     public var incentives: Int
@@ -52,16 +48,12 @@ public struct AnsweredCheck: Sendable, Equatable {
     public var feedbackAt: String?
     public var feedbackOutcome: String?
 
-    public init(id: String, departmentID: String, regionCode: String, askedBy: String, scenario: String, matter: String?,
-                queryKind: String, query: String, subjectID: String?, matchMethod: MatchMethod, matchScore: Double?,
-                result: CheckResult, lists: [String], measures: Int, incentives: Int, answer: String, askedAt: String,
-                feedbackAt: String?, feedbackOutcome: String?) {
-        (self.id, self.departmentID, self.regionCode, self.askedBy, self.scenario, self.matter) =
-            (id, departmentID, regionCode, askedBy, scenario, matter)
-        (self.queryKind, self.query, self.subjectID, self.matchMethod, self.matchScore, self.result) =
-            (queryKind, query, subjectID, matchMethod, matchScore, result)
-        (self.lists, self.measures, self.incentives, self.answer, self.askedAt) = (lists, measures, incentives, answer, askedAt)
-        (self.feedbackAt, self.feedbackOutcome) = (feedbackAt, feedbackOutcome)
+    public init(id: String, departmentID: String, askedBy: String, scenario: String, matter: String?, query: String, subjectID: String?,
+                result: CheckResult, measures: Int, incentives: Int, answer: String, askedAt: String, feedbackAt: String?,
+                feedbackOutcome: String?) {
+        (self.id, self.departmentID, self.askedBy, self.scenario, self.matter) = (id, departmentID, askedBy, scenario, matter)
+        (self.query, self.subjectID, self.result, self.measures, self.incentives) = (query, subjectID, result, measures, incentives)
+        (self.answer, self.askedAt, self.feedbackAt, self.feedbackOutcome) = (answer, askedAt, feedbackAt, feedbackOutcome)
     }
 }
 

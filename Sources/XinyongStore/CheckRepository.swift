@@ -78,23 +78,19 @@ public struct CheckRepository: Sendable {
     let db: any SQLDatabase
 
     private struct Row: Decodable {
-        let id, department_id, region_code, asked_by, scenario: String
+        let id, department_id, asked_by, scenario: String
         let matter: String?
-        let query_kind, query: String
+        let query: String
         let subject_id: String?
-        let match_method: MatchMethod
-        let match_score: Double?
         let result: CheckResult
-        let lists: String
         let measures, incentives: Int
         let answer, asked_at: String
         let feedback_at, feedback_outcome: String?
 
         var check: AnsweredCheck {
-            AnsweredCheck(id: id, departmentID: department_id, regionCode: region_code, askedBy: asked_by, scenario: scenario, matter: matter,
-                          queryKind: query_kind, query: query, subjectID: subject_id, matchMethod: match_method, matchScore: match_score,
-                          result: result, lists: lists.split(separator: ",").map(String.init), measures: measures, incentives: incentives,
-                          answer: answer, askedAt: asked_at, feedbackAt: feedback_at, feedbackOutcome: feedback_outcome)
+            AnsweredCheck(id: id, departmentID: department_id, askedBy: asked_by, scenario: scenario, matter: matter, query: query,
+                          subjectID: subject_id, result: result, measures: measures, incentives: incentives, answer: answer,
+                          askedAt: asked_at, feedbackAt: feedback_at, feedbackOutcome: feedback_outcome)
         }
     }
 
