@@ -66,9 +66,9 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     static func text(_ a: CheckAnswer) -> String {
-        var lines = ["check \(a.checkId): \(a.result.uppercased())  (\(a.department.name), \(a.scenario.name))"]
+        var lines = ["check \(a.checkId): \(a.result.rawValue.uppercased())  (\(a.department.name), \(a.scenario.name))"]
         if let s = a.match.subject {
-            lines.append("subject: \(s.name) \(s.code ?? s.maskedId ?? s.id) — matched by \(a.match.method)\(a.match.score.map { String(format: " (score %.3f)", $0) } ?? "")")
+            lines.append("subject: \(s.name) \(s.code ?? s.maskedId ?? s.id) — matched by \(a.match.method.rawValue)\(a.match.score.map { String(format: " (score %.3f)", $0) } ?? "")")
         } else {
             lines.append("subject: not identified (\(a.query.kind) \(a.query.value))\(a.match.note.map { " — \($0)" } ?? "")")
         }

@@ -78,7 +78,7 @@ extension CheckAnswer {
         w.object { w in
             w.string("check_id", checkId)
             w.string("checked_at", checkedAt)
-            w.string("result", result)
+            w.string("result", result.rawValue)
             w.object("department") { w in
                 w.string("id", department.id)
                 w.string("name", department.name)
@@ -93,7 +93,7 @@ extension CheckAnswer {
                 w.string("value", query.value)
             }
             w.object("match") { w in
-                w.string("method", match.method)
+                w.string("method", match.method.rawValue)
                 w.number("score", match.score)
                 w.number("threshold", match.threshold)
                 if let explanation = match.explanation { w.array("explanation", explanation, Self.write) }

@@ -101,8 +101,8 @@ public final class JointService: Sendable {
         var answer = CheckAnswer(
             checkId: id, checkedAt: now,
             department: .init(id: department.id, name: department.name, category: department.category),
-            scenario: .init(code: scenario.code, name: scenario.name), query: .init(kind: "", value: ""), result: "no_match",
-            match: .init(method: "none"), memberships: [], pendingNotice: [], measures: [], incentives: [], evaluation: nil,
+            scenario: .init(code: scenario.code, name: scenario.name), query: .init(kind: "", value: ""), result: .noMatch,
+            match: .init(method: .unmatched), memberships: [], pendingNotice: [], measures: [], incentives: [], evaluation: nil,
             freshness: .init(asOf: now, subjectRecordsUpdatedAt: nil, latestChangeAt: nil, latestChangeSeq: nil),
             feedback: "/api/v1/checks/\(id)/feedback")
 
@@ -111,7 +111,7 @@ public final class JointService: Sendable {
             if let legacy = LegacyRegistrationNumber(code) {
                 answer.query = .init(kind: "legacy_number", value: legacy.value)
                 view = try await store.repositories.checks.view(subjectID: "R" + legacy.value, on: today)
-                answer.match.method = view == nil ? "none" : "legacy_number"
+                answer.match.method = view == nil ? .unmatched : .legacyNumber
             } else {
                 switch SocialCreditCode.verify(code) {
                 case .invalid(let reason):
@@ -119,7 +119,7 @@ public final class JointService: Sendable {
                 case .valid(let c), .checkFailed(let c, _):
                     answer.query = .init(kind: "code", value: c.value)
                     view = try await store.repositories.checks.view(code: c.value, on: today)
-                    answer.match.method = view == nil ? "none" : "code"
+                    answer.match.method = view == nil ? .unmatched : .code
                 }
             }
         } else if let text = request.idNumber, !text.isEmpty {
@@ -130,7 +130,7 @@ public final class JointService: Sendable {
             let person = PersonIdentity(number, key: personKey)
             answer.query = .init(kind: "id_number", value: person.maskedID)
             view = try await store.repositories.checks.view(subjectID: person.subjectID, on: today)
-            answer.match.method = view == nil ? "none" : "id_number"
+            answer.match.method = view == nil ? .unmatched : .idNumber
         } else if let name = request.name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
             guard name.count <= 200 else { throw JointError.invalid(field: "name", "at most 200 characters") }
             answer.query = .init(kind: "name", value: name)
@@ -184,7 +184,7 @@ public final class JointService: Sendable {
                       recordTypeName: typeNames[n.recordType] ?? n.recordType, noticeId: n.id, state: n.state.rawValue,
                       issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)
             }
-            answer.result = !active.isEmpty ? "hit" : answer.pendingNotice.isEmpty ? "clear" : "pending_notice"
+            answer.result = !active.isEmpty ? .hit : answer.pendingNotice.isEmpty ? .clear : .pendingNotice
             answer.evaluation = try await store.repositories.evaluations.find(s.id, contributions: false).map { e in
                 .init(grade: e.grade.rawValue, score: e.score, modelVersion: e.modelVersion, asOf: e.asOf.description,
                       reasons: e.reasons.map { .init(code: $0.code, text: $0.text, recordId: $0.recordID) })
@@ -195,7 +195,7 @@ public final class JointService: Sendable {
             answer.xinyi = xinyi(subject: s, memberships: active.map(\.membership), grade: answer.evaluation.flatMap { Grade(rawValue: $0.grade) },
                                  department: department.category, scenario: scenario.code, on: today)
         } else {
-            answer.result = answer.match.candidates.isEmpty ? "no_match" : "candidates"
+            answer.result = answer.match.candidates.isEmpty ? .noMatch : .candidates
             // Even without a subject the department learns how current the data it was compared with is.
             if let latest = try await latestChange() {
                 answer.freshness = .init(asOf: now, subjectRecordsUpdatedAt: nil, latestChangeAt: latest.at, latestChangeSeq: latest.seq)
@@ -228,17 +228,17 @@ public final class JointService: Sendable {
         let overrides = try await store.repositories.checks.overrides(department: department, nameKey: Self.overrideKey(query))
         var candidates = subjects.map { s -> CheckAnswer.Candidate in
             let m = NameMatcher.match(query: name, name: s.name, formerNames: s.formerNames, regions: regions)
-            let override = overrides.first { $0.subject_id == s.id }
+            let override = overrides.first { $0.subjectID == s.id }
             return .init(subjectId: s.id, code: s.code?.value, name: s.displayName, score: m.score, explanation: m.parts,
-                         suppressed: override.map { "false positive for this department (\($0.decided_by), \($0.decided_at)): \($0.reason)" })
+                         suppressed: override.map { "false positive for this department (\($0.decidedBy), \($0.decidedAt)): \($0.reason)" })
         }
         candidates.sort { ($0.score, $1.subjectId) > ($1.score, $0.subjectId) }
         let eligible = candidates.filter { $0.suppressed == nil && $0.score >= threshold }
-        var match = CheckAnswer.Match(method: "none")
+        var match = CheckAnswer.Match(method: .unmatched)
         match.threshold = threshold
         match.candidates = Array(candidates.prefix(10))
         if eligible.count == 1, let hit = eligible.first {
-            match.method = "name"
+            match.method = .name
             match.score = hit.score
             match.explanation = hit.explanation
             return NameResult(match: match, subjectID: hit.subjectId)
@@ -268,8 +268,8 @@ public final class JointService: Sendable {
         guard try await store.repositories.subjects.find(id: subjectID) != nil else {
             throw JointError.invalid(field: "subject_id", "there is no subject '\(subjectID)'")
         }
-        let o = NameOverride(id: "ovr_" + randomHex(8), department_id: department, name_key: Self.overrideKey(OrganisationName(name, regions: regions)),
-                             subject_id: subjectID, reason: reason, decided_by: actor.name, decided_at: Timestamp.now())
+        let o = NameOverride(id: "ovr_" + randomHex(8), departmentID: department, nameKey: Self.overrideKey(OrganisationName(name, regions: regions)),
+                             subjectID: subjectID, reason: reason, decidedBy: actor.name, decidedAt: Timestamp.now())
         try await store.transaction { try await $0.checks.addOverride(o, by: actor) }
         return o
     }
@@ -336,15 +336,14 @@ public struct CheckAnswer: Sendable, Codable {
         public let suppressed: String?
     }
     public struct Match: Sendable, Codable {
-        /// code, legacy_number, id_number, name, none.
-        public var method: String
+        public var method: MatchMethod
         public var score: Double?
         public var threshold: Double?
         public var explanation: [NameMatch.Part]?
         public var subject: SubjectBody?
         public var candidates: [Candidate] = []
         public var note: String?
-        init(method: String) { self.method = method }
+        init(method: MatchMethod) { self.method = method }
     }
     public struct MembershipBody: Sendable, Codable {
         public let list, listName, recordId, recordType, recordTypeName, documentNumber: String
@@ -404,8 +403,7 @@ public struct CheckAnswer: Sendable, Codable {
     public var department: DepartmentBody
     public var scenario: ScenarioBody
     public var query: Query
-    /// hit, clear, pending_notice (on no list, but a notice before listing is open), candidates, no_match.
-    public var result: String
+    public var result: CheckResult
     public var match: Match
     public var memberships: [MembershipBody]
     /// Notices before listing still open for the subject; they bring no measures.
@@ -466,7 +464,7 @@ extension CheckAnswer {
         department = try c.decode(DepartmentBody.self, forKey: .department)
         scenario = try c.decode(ScenarioBody.self, forKey: .scenario)
         query = try c.decode(Query.self, forKey: .query)
-        result = try c.decode(String.self, forKey: .result)
+        result = try c.decode(CheckResult.self, forKey: .result)
         match = try c.decode(Match.self, forKey: .match)
         memberships = try c.decode([MembershipBody].self, forKey: .memberships)
         // Answers stored before notices existed have none.

@@ -34,7 +34,9 @@ public struct ApplicationReport: Sendable, Codable {
     }
 
     public struct Pending: Sendable, Codable {
-        public let checkId, departmentId, departmentName, scenario, result, askedAt: String
+        public let checkId, departmentId, departmentName, scenario: String
+        public let result: CheckResult
+        public let askedAt: String
         public let measures, incentives: Int
     }
 
@@ -52,14 +54,14 @@ extension JointService {
     public func feedback(check id: String, department: String?, lines: [MeasureFeedback], outcome: String?, by actor: Actor) async throws {
         // A check answered while a batch held the writer may still wait in the journal: bring it over first.
         if try await store.repositories.checks.find(id: id) == nil { try await log.settle() }
-        guard let check = try await store.repositories.checks.find(id: id), department == nil || check.department_id == department else {
+        guard let check = try await store.repositories.checks.find(id: id), department == nil || check.departmentID == department else {
             throw JointError.notFound("no check \(id) of this department")
         }
-        guard check.feedback_at == nil else {
-            throw JointError.conflict("feedback on check \(id) was already reported at \(check.feedback_at!)")
+        guard check.feedbackAt == nil else {
+            throw JointError.conflict("feedback on check \(id) was already reported at \(check.feedbackAt!)")
         }
         let returned = try await store.repositories.checks.measures(check: id)
-        let ids = Set(returned.map(\.measure_id))
+        let ids = Set(returned.map(\.measureID))
         var seen = Set<String>()
         for (i, line) in lines.enumerated() {
             guard ids.contains(line.measureId) else {
@@ -102,8 +104,8 @@ extension JointService {
         }
         let cutoff = Timestamp.format(Date().addingTimeInterval(-Double(graceDays) * 86_400))
         let pending = try await repo.withoutFeedback(askedBefore: min(cutoff, to), limit: limit, within: prefix).map { c in
-            ApplicationReport.Pending(checkId: c.id, departmentId: c.department_id, departmentName: departments[c.department_id]?.name ?? c.department_id,
-                                      scenario: catalog.scenario(c.scenario)?.name ?? c.scenario, result: c.result, askedAt: c.asked_at,
+            ApplicationReport.Pending(checkId: c.id, departmentId: c.departmentID, departmentName: departments[c.departmentID]?.name ?? c.departmentID,
+                                      scenario: catalog.scenario(c.scenario)?.name ?? c.scenario, result: c.result, askedAt: c.askedAt,
                                       measures: c.measures, incentives: c.incentives)
         }
         return ApplicationReport(

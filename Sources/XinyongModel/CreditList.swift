@@ -71,6 +71,27 @@ public struct ListMembership: Sendable, Codable, Equatable {
 
     /// Whether the membership is in force on `date`.
     public func isActive(on date: CivilDate) -> Bool { start <= date && date < end }
+
+    /// Why a membership is over.
+    public enum EndReason: String, Sendable, Codable {
+        /// Its span ran out: the record's publicity ended.
+        case expired
+        /// Its record no longer founds it: withdrawn, corrected away, or left without a publicity window.
+        case withdrawn
+        /// Its subject's credit was repaired (信用修复).
+        case repaired
+    }
+
+    /// How a membership ended: why, and its first day off the list.
+    public struct Ending: Sendable, Equatable {
+        public var reason: EndReason
+        public var on: CivilDate
+
+        public init(reason: EndReason, on: CivilDate) {
+            self.reason = reason
+            self.on = on
+        }
+    }
 }
 
 extension CreditRecord {
@@ -84,5 +105,14 @@ extension CreditRecord {
         return ListMembership(
             list: list, subjectID: subjectID, recordID: id, recordType: recordType, departmentID: departmentID,
             documentNumber: documentNumber, legalBasis: legalBasis, start: start, end: end)
+    }
+
+    /// Whether the membership this record (of a list's type) founds or founded is over on `today`, and why.
+    /// Nil while it stands, including before it starts. A membership whose end has come expired on its
+    /// end day; one the record no longer founds ended `today`, when the store learns of it: repaired after
+    /// a credit repair, withdrawn for any other cause.
+    public func membershipEnding(on today: CivilDate) -> ListMembership.Ending? {
+        guard let membership = listMembership else { return .init(reason: status == .repaired ? .repaired : .withdrawn, on: today) }
+        return membership.end <= today ? .init(reason: .expired, on: membership.end) : nil
     }
 }

@@ -328,3 +328,12 @@ public struct ChangeFeed: Sendable {
             .all(decoding: Row.self).map { try decodeJSON(CreditRecord.self, $0.snapshot, column: "record_history.snapshot") }
     }
 }
+
+extension ChangeFeed {
+    public struct Latest: Decodable, Sendable { public let seq: Int; public let at: String }
+
+    /// The newest entry of the feed: how far the platform's data goes.
+    public func latest() async throws -> Latest? {
+        try await db.raw("SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1").first(decoding: Latest.self)
+    }
+}

@@ -59,7 +59,7 @@ struct CheckRoutes {
         try await consulting {
             let id = try context.parameters.require("id")
             guard let check = try await platform.store.repositories.checks.find(id: id),
-                context.caller.isAdmin || context.caller.departmentID == check.department_id
+                context.caller.isAdmin || context.caller.departmentID == check.departmentID
             else {
                 throw Problem.notFound("no check \(id) for this caller")
             }
@@ -74,10 +74,10 @@ struct CheckRoutes {
         let reportedAt: String?
         let outcome: String?
         let measures: [Line]
-        init(check: StoredCheck, lines: [CheckMeasureRow]) {
-            reportedAt = check.feedback_at
-            outcome = check.feedback_outcome
-            measures = lines.map { .init(measureId: $0.measure_id, applied: $0.applied, reason: $0.reason, reportedBy: $0.reported_by, reportedAt: $0.reported_at) }
+        init(check: AnsweredCheck, lines: [ReturnedMeasure]) {
+            reportedAt = check.feedbackAt
+            outcome = check.feedbackOutcome
+            measures = lines.map { .init(measureId: $0.measureID, applied: $0.applied, reason: $0.reason, reportedBy: $0.reportedBy, reportedAt: $0.reportedAt) }
         }
     }
 
@@ -267,10 +267,10 @@ struct CheckRoutes {
         let measures = try await platform.store.repositories.checks.measures(check: id)
         var lines: [MeasureFeedback] = []
         for m in measures {
-            guard let applied = values.text("applied_\(m.measure_id)") else {
+            guard let applied = values.text("applied_\(m.measureID)") else {
                 return try await renderForm(values: [:], error: "请对每项措施选择“已采取”或“未采取”。", result: nil, context: context, status: .badRequest)
             }
-            lines.append(MeasureFeedback(measureId: m.measure_id, applied: applied == "yes", reason: values.text("reason_\(m.measure_id)")))
+            lines.append(MeasureFeedback(measureId: m.measureID, applied: applied == "yes", reason: values.text("reason_\(m.measureID)")))
         }
         do {
             try await service.feedback(check: id, department: context.caller.departmentID, lines: lines, outcome: values.text("outcome"),
@@ -293,8 +293,16 @@ struct CheckRoutes {
         }
     }
 
-    static let resultLabels = ["hit": "命中名单", "clear": "未列入名单", "pending_notice": "列入前告知中", "candidates": "待核对主体",
-                               "no_match": "未找到主体"]
+    /// A check's result as the office page names it.
+    static func label(_ result: CheckResult) -> String {
+        switch result {
+        case .hit: "命中名单"
+        case .clear: "未列入名单"
+        case .pendingNotice: "列入前告知中"
+        case .candidates: "待核对主体"
+        case .noMatch: "未找到主体"
+        }
+    }
 
     /// The parts of a name the matcher compares, as the explanation names them on the page.
     static let partLabels = ["core": "字号与行业", "region": "地区", "legal_form": "组织形式", "branch": "分支机构", "former_name": "曾用名"]
@@ -304,25 +312,25 @@ struct CheckRoutes {
 
     private func resultView(_ a: CheckAnswer) -> FormView.Result {
         let heading = switch a.result {
-        case "hit": "命中名单：请按下列措施办理"
-        case "clear": "未列入红黑名单及重点关注名单"
-        case "pending_notice": "尚未列入名单：拟列入前的告知正在进行，暂不采取惩戒措施"
-        case "candidates": "未能自动确认主体：请核对候选主体或使用统一社会信用代码查询"
-        default: "平台未找到该主体"
+        case .hit: "命中名单：请按下列措施办理"
+        case .clear: "未列入红黑名单及重点关注名单"
+        case .pendingNotice: "尚未列入名单：拟列入前的告知正在进行，暂不采取惩戒措施"
+        case .candidates: "未能自动确认主体：请核对候选主体或使用统一社会信用代码查询"
+        case .noMatch: "平台未找到该主体"
         }
         let how = switch a.match.method {
-        case "code": "按统一社会信用代码匹配"
-        case "legacy_number": "按注册号匹配"
-        case "id_number": "按身份证号匹配"
-        case "name": "按名称匹配（得分 \(a.match.score.map { String(format: "%.2f", $0) } ?? "")，阈值 \(a.match.threshold.map { String(format: "%.2f", $0) } ?? "")）"
-        default: "未匹配"
+        case .code: "按统一社会信用代码匹配"
+        case .legacyNumber: "按注册号匹配"
+        case .idNumber: "按身份证号匹配"
+        case .name: "按名称匹配（得分 \(a.match.score.map { String(format: "%.2f", $0) } ?? "")，阈值 \(a.match.threshold.map { String(format: "%.2f", $0) } ?? "")）"
+        case .unmatched: "未匹配"
         }
         func measure(_ m: CheckAnswer.MeasureBody) -> FormView.Line {
             .init(id: m.id, title: m.title, detail: "\(m.memorandum.title)（\(m.memorandum.documentNumber)）· 依据：\(m.legalBasis)\(m.programme.map { " · \($0)" } ?? "")",
                   mandatory: m.mandatory)
         }
         return .init(
-            heading: heading, tone: a.result == "hit" ? "bad" : a.result == "clear" ? "ok" : "warn", checkID: a.checkId,
+            heading: heading, tone: a.result == .hit ? "bad" : a.result == .clear ? "ok" : "warn", checkID: a.checkId,
             subject: a.match.subject.map { "\($0.name)（\($0.code ?? $0.maskedId ?? $0.id)）" } ?? a.query.value, how: how,
             memberships: a.memberships.map { .init(id: $0.recordId, title: "\($0.listName) · \($0.recordTypeName)",
                                                     detail: "\($0.documentNumber) · \($0.department.name) · \($0.start) 至 \($0.end)（不含）· \($0.legalBasis)\($0.underObjection ? " · 异议处理中" : "")", mandatory: false) },
@@ -392,7 +400,7 @@ struct CheckRoutes {
             memoranda: lines(report.byMemorandum), measures: lines(report.byMeasure), departments: lines(report.byDepartment),
             regions: lines(report.byRegion),
             pending: report.withoutFeedback.map { .init(id: $0.checkId, department: $0.departmentName, scenario: $0.scenario,
-                                                        result: Self.resultLabels[$0.result] ?? $0.result,
+                                                        result: Self.label($0.result),
                                                         askedAt: beijingTime($0.askedAt),
                                                         measures: "\($0.measures + $0.incentives)") },
             graceDays: report.feedbackGraceDays)

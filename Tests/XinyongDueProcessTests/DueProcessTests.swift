@@ -153,7 +153,7 @@ import XinyongTestSupport
             #expect(try await store.repositories.records.publicForSubject("s-1", on: Self.today).allSatisfy { $0.id != record.id })
             let membership = try await store.repositories.lists.forSubject("s-1").first { $0.membership.recordID == record.id }
             #expect(membership?.state == .ended)
-            #expect(membership?.endedReason == "repaired")
+            #expect(membership?.endedReason == .repaired)
             let feed = try await store.repositories.changes.since(0, limit: 100, visibility: nil).changes
             #expect(feed.contains { $0.record_id == record.id && $0.change == .repaired })
             #expect(feed.contains { $0.record_id == record.id && $0.change == .delisted })

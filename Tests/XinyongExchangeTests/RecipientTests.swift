@@ -33,8 +33,8 @@ import XinyongTestSupport
             try await store.transaction { repos in
                 try await repos.checks.insert([CheckEntry(
                     id: "chk_test", departmentID: Self.c, regionCode: "431002", askedBy: "test", scenario: "bidding", matter: nil,
-                    queryKind: "code", query: PenaltyFile.code(2), subjectID: r2.subject_id, matchMethod: "code", matchScore: nil,
-                    result: "hit", lists: ["black"], measures: [], answer: "{}", askedAt: Timestamp.now(), citedRecordIDs: [r2.record_id])])
+                    queryKind: "code", query: PenaltyFile.code(2), subjectID: r2.subject_id, matchMethod: .code, matchScore: nil,
+                    result: .hit, lists: ["black"], measures: [], answer: "{}", askedAt: Timestamp.now(), citedRecordIDs: [r2.record_id])])
             }
             let recipients = try await store.repositories.recipients.recipients(subjectID: r2.subject_id, recordID: r2.record_id)
             #expect(Set(recipients.map { "\($0.recipient_kind) \($0.recipient) \($0.via)" }) == [

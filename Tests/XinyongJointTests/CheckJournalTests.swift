@@ -27,7 +27,7 @@ import XinyongTestSupport
             // One after another: each group of checks is answered while the earlier ones still wait for the writer.
             var answers: [CheckAnswer] = []
             for _ in 0..<3 { answers.append(try await h.check(code: code, department: "431002-housing", scenario: "bidding")) }
-            #expect(answers.allSatisfy { $0.result == "hit" })
+            #expect(answers.allSatisfy { $0.result == .hit })
             #expect(!batchDone.withLock { $0 }, "the checks were answered only after the batch released the writer")
             #expect(try await store.checkJournal!.waiting(limit: 10).map(\.id) == answers.map(\.checkId))
             let answer = answers[0]
@@ -38,7 +38,7 @@ import XinyongTestSupport
             #expect(try await store.checkJournal!.waiting(limit: 10).isEmpty)
             for answer in answers {
                 let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))
-                #expect(stored.result == "hit" && stored.department_id == "431002-housing")
+                #expect(stored.result == .hit && stored.departmentID == "431002-housing")
                 #expect(try await store.repositories.audit.entries(entity: "checks").filter { $0.entity_id == answer.checkId }.count == 1)
             }
         }
@@ -48,7 +48,7 @@ import XinyongTestSupport
         try await Backend.sqlite.withStore { store in
             let h = try await JointHarness.make(store)
             let answer = try await h.check(code: JointHarness.code(42), department: "431002-housing", scenario: "bidding")
-            #expect(try await store.repositories.checks.find(id: answer.checkId)?.result == "no_match")
+            #expect(try await store.repositories.checks.find(id: answer.checkId)?.result == .noMatch)
             #expect(try await store.repositories.audit.entries(entity: "checks").contains { $0.entity_id == answer.checkId })
         }
     }
@@ -60,10 +60,7 @@ import XinyongTestSupport
             let h = try await JointHarness.make(store)
             let moved = try await h.check(code: JointHarness.code(43), department: "431002-housing", scenario: "bidding")
             let journal = try #require(store.checkJournal)
-            var onlyJournaled = try #require(try await store.repositories.checks.find(id: moved.checkId)).entry
-            onlyJournaled.id = "chk_left_in_journal"
-            let movedEntry = try #require(try await store.repositories.checks.find(id: moved.checkId)).entry
-            try await journal.append([onlyJournaled, movedEntry])
+            try await journal.append([Self.entry(id: "chk_left_in_journal"), Self.entry(id: moved.checkId)])
 
             let restarted = JointService(store: store, personKey: h.personKey)
             try await restarted.log.settle()
@@ -74,13 +71,11 @@ import XinyongTestSupport
             #expect(audited.filter { $0 == "chk_left_in_journal" }.count == 1)
         }
     }
-}
 
-extension StoredCheck {
-    /// The check as it was journaled (without measure lines or cited records, which these checks have none of).
-    var entry: CheckEntry {
-        CheckEntry(id: id, departmentID: department_id, regionCode: region_code, askedBy: asked_by, scenario: scenario, matter: matter,
-                   queryKind: query_kind, query: query, subjectID: subject_id, matchMethod: match_method, matchScore: match_score,
-                   result: result, lists: [], measures: [], answer: answer, askedAt: asked_at)
+    /// A check as the log journals it: a clear answer without measures.
+    static func entry(id: String) -> CheckEntry {
+        CheckEntry(id: id, departmentID: "431002-housing", regionCode: "431002", askedBy: "test-key", scenario: "bidding", matter: "test matter",
+                   queryKind: "code", query: JointHarness.code(44), subjectID: nil, matchMethod: .unmatched, matchScore: nil, result: .noMatch,
+                   lists: [], measures: [], answer: "{}", askedAt: Timestamp.now())
     }
 }

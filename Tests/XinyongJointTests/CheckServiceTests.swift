@@ -87,8 +87,8 @@ struct JointHarness {
             #expect(try await store.repositories.audit.entries(entity: "list_memberships").contains { $0.action == "listed" })
 
             let hit = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
-            #expect(hit.result == "hit")
-            #expect(hit.match.method == "code")
+            #expect(hit.result == .hit)
+            #expect(hit.match.method == .code)
             #expect(hit.memberships.map(\.list) == ["black"])
             #expect(hit.memberships.first?.end == JointHarness.today.adding(days: 365).description)
             #expect(hit.measures.map(\.id) == ["jd-bidding"])
@@ -96,7 +96,7 @@ struct JointHarness {
             #expect(hit.freshness.latestChangeSeq != nil && hit.freshness.subjectRecordsUpdatedAt != nil)
             // The same subject for a department that implements nothing in this scenario: on the list, no measure.
             let tax = try await h.check(code: code, department: "431000-tax", scenario: "bidding")
-            #expect(tax.result == "hit" && tax.measures.isEmpty)
+            #expect(tax.result == .hit && tax.measures.isEmpty)
 
             // Withdrawn: the membership ends, the feed and the audit say so, the next check is clear.
             let recordID = try #require(hit.memberships.first?.recordId)
@@ -106,7 +106,7 @@ struct JointHarness {
             #expect(delisted.map(\.record_id) == [recordID])
             #expect(try await store.repositories.audit.entries(entity: "list_memberships").contains { $0.action == "delisted" && $0.actor == "court-key" })
             let after = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
-            #expect(after.result == "clear" && after.memberships.isEmpty && after.measures.isEmpty)
+            #expect(after.result == .clear && after.memberships.isEmpty && after.measures.isEmpty)
         }
     }
 
@@ -128,14 +128,14 @@ struct JointHarness {
 
             // On the day the publicity ends the check is clear even before the announcer has run…
             let day = JointHarness.today.adding(days: 10)
-            #expect(try await h.check(code: code, department: "431002-housing", scenario: "bidding", today: day).result == "clear")
+            #expect(try await h.check(code: code, department: "431002-housing", scenario: "bidding", today: day).result == .clear)
             // …and the announcer ends the membership on the feed once.
             try await RecordLifecycle.announceExpiries(store: store, on: day)
             try await RecordLifecycle.announceExpiries(store: store, on: day)
             let delisted = try await h.feed().filter { $0.change == .delisted }
             #expect(delisted.count == 1)
             let ended = try await store.repositories.lists.forSubject(code)
-            #expect(ended.first?.endedReason == "expired")
+            #expect(ended.first?.endedReason == .expired)
         }
     }
 
@@ -152,25 +152,25 @@ struct JointHarness {
             let day = try await h.listAfterNotices()
             // A spelling of one firm: an automatic match, explained.
             let one = try await h.check(name: "郴州宏达商贸有限责任公司", department: "431000-tax", scenario: "tax_services", today: day)
-            #expect(one.result == "hit" && one.match.method == "name" && one.match.subject?.id == a)
+            #expect(one.result == .hit && one.match.method == .name && one.match.subject?.id == a)
             #expect(one.match.explanation?.contains { $0.part == "legal_form" && $0.verdict == "equivalent" } == true)
             #expect(one.measures.contains { $0.id == "tax-invoice" })
             // Without a region both firms fit: candidates, never an automatic hit.
             let both = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day)
-            #expect(both.result == "candidates" && both.match.subject == nil && both.measures.isEmpty)
+            #expect(both.result == .candidates && both.match.subject == nil && both.measures.isEmpty)
             #expect(Set(both.match.candidates.map(\.subjectId)) == [a, b])
             // The office marks 苏仙区 a false positive for the tax bureau: that candidate is suppressed, the other is a hit.
             let override = try await h.service.addOverride(department: "431000-tax", name: "宏达商贸有限公司", subjectID: b,
                                                            reason: "核实为不同企业", by: Actor("admin-key", reason: "核实为不同企业"))
-            #expect(override.decided_by == "admin-key")
+            #expect(override.decidedBy == "admin-key")
             let after = try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day)
-            #expect(after.result == "hit" && after.match.subject?.id == a)
+            #expect(after.result == .hit && after.match.subject?.id == a)
             #expect(after.match.candidates.first { $0.subjectId == b }?.suppressed?.contains("核实为不同企业") == true)
             // Another department is not affected by the tax bureau's override.
-            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-market_regulation", scenario: "supervision", today: day).result == "candidates")
+            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-market_regulation", scenario: "supervision", today: day).result == .candidates)
             // A stricter threshold from the office: a missing region costs 0.04, so 0.96 no longer reaches it.
             try await h.service.setThreshold(0.97, by: Actor("admin-key", reason: "stricter"))
-            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day).result == "candidates")
+            #expect(try await h.check(name: "宏达商贸有限公司", department: "431000-tax", scenario: "tax_services", today: day).result == .candidates)
             await #expect(throws: JointError.self) { try await h.service.setThreshold(0.2, by: Actor("admin-key", reason: "x")) }
         }
     }
@@ -184,7 +184,7 @@ struct JointHarness {
             let answer = try await h.check(code: code, department: "431000-development_reform", scenario: "subsidies_funds")
             #expect(answer.measures.map(\.id) == ["jd-subsidies"])
             let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))
-            #expect(stored.subject_id == code && stored.result == "hit" && stored.asked_by == "test-key" && stored.matter == "test matter")
+            #expect(stored.subjectID == code && stored.result == .hit && stored.askedBy == "test-key" && stored.matter == "test matter")
             #expect(stored.answer == answer.encoded)
             // The hand-written answer is the document the Codable form describes.
             let written = try JSONSerialization.jsonObject(with: Data(answer.encoded.utf8)) as? NSDictionary
@@ -240,7 +240,7 @@ struct JointHarness {
             #expect(await field { try await h.check(idNumber: "430000199001011234", department: "431000-tax", scenario: "bidding") } == "id_number")
             // An unknown code is an answer, not an error: the platform holds nothing on it.
             let unknown = try await h.check(code: JointHarness.code(9), department: "431000-tax", scenario: "bidding")
-            #expect(unknown.result == "no_match" && unknown.match.method == "none")
+            #expect(unknown.result == .noMatch && unknown.match.method == .unmatched)
         }
     }
 
@@ -252,7 +252,7 @@ struct JointHarness {
             try #require(ResidentIdentityNumber(number) != nil)
             try await h.submit("judgment_defaulter", department: "431000-court", [h.defaulter(number, name: "张三", document: "（2025）湘10执7号")])
             let answer = try await h.check(idNumber: number, department: "431000-development_reform", scenario: "public_hiring")
-            #expect(answer.result == "hit" && answer.match.method == "id_number")
+            #expect(answer.result == .hit && answer.match.method == .idNumber)
             #expect(answer.query.value == "4310**********1233" && answer.match.subject?.name == "张*")
             #expect(!answer.encoded.contains(number))
             let stored = try #require(try await store.repositories.checks.find(id: answer.checkId))

@@ -50,7 +50,7 @@ import XinyongTestSupport
 
             // A check answers pending notice: distinct from listed, no measures.
             let pending = try await h.check(code: code, department: "431000-tax", scenario: "tax_services")
-            #expect(pending.result == "pending_notice" && pending.memberships.isEmpty && pending.measures.isEmpty)
+            #expect(pending.result == .pendingNotice && pending.memberships.isEmpty && pending.measures.isEmpty)
             #expect(pending.pendingNotice.map(\.recordId) == [record.id])
             #expect(pending.pendingNotice.first?.graceUntil == Self.graceUntil.description)
             #expect(pending.encoded.contains("\"pending_notice\":[{") && pending.encoded.contains("\"grace_until\":\"\(Self.graceUntil)\""))
@@ -70,7 +70,7 @@ import XinyongTestSupport
             #expect(settled.state == .listed && settled.listedOn == day)
             #expect(try await store.repositories.audit.entries(entity: "notices").contains { $0.action == "list" })
             let hit = try await h.check(code: code, department: "431000-tax", scenario: "tax_services", today: day)
-            #expect(hit.result == "hit" && hit.pendingNotice.isEmpty && hit.measures.contains { $0.id == "tax-invoice" })
+            #expect(hit.result == .hit && hit.pendingNotice.isEmpty && hit.measures.contains { $0.id == "tax-invoice" })
         }
     }
 
@@ -113,7 +113,7 @@ import XinyongTestSupport
             #expect(try await RecordLifecycle.listAfterNotice(store: store, on: after) == 0)
             #expect(try await store.repositories.lists.forSubject(code).isEmpty)
             let waiting = try await h.check(code: code, department: "431000-tax", scenario: "tax_services", today: after)
-            #expect(waiting.result == "pending_notice" && waiting.pendingNotice.first?.state == "statement_filed")
+            #expect(waiting.result == .pendingNotice && waiting.pendingNotice.first?.state == "statement_filed")
 
             // Not upheld: listed from the day of the decision.
             let decidedOn = after.adding(days: 2)
@@ -148,7 +148,7 @@ import XinyongTestSupport
             #expect(try await RecordLifecycle.listAfterNotice(store: store, on: Self.graceUntil.adding(days: 1)) == 0)
             #expect(try await store.repositories.records.find(id: record.id)?.status == .pendingNotice)
             #expect(try await store.repositories.lists.forSubject(code).isEmpty)
-            #expect(try await h.check(code: code, department: "431000-tax", scenario: "tax_services").result == "clear")
+            #expect(try await h.check(code: code, department: "431000-tax", scenario: "tax_services").result == .clear)
 
             // The department withdraws a record still in its notice period: the notice closes with it.
             let (other, second) = try await imported(h, 25)
@@ -209,7 +209,7 @@ import XinyongTestSupport
             #expect(try await store.repositories.notices.search(.init()).isEmpty)
             let membership = try #require(try await store.repositories.lists.forSubject(code).first)
             #expect(membership.state == .listed && membership.membership.start == Self.today.adding(days: -30))
-            #expect(try await h.check(code: code, department: "431002-housing", scenario: "bidding").result == "hit")
+            #expect(try await h.check(code: code, department: "431002-housing", scenario: "bidding").result == .hit)
         }
     }
 }

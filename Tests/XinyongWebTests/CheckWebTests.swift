@@ -193,15 +193,15 @@ import XinyongStore
             var feedback = URLComponents()
             feedback.queryItems = [URLQueryItem(name: "csrf", value: login.csrf), URLQueryItem(name: "outcome", value: "取消投标资格")]
                 + measures.enumerated().flatMap { i, m in
-                    [URLQueryItem(name: "applied_\(m.measure_id)", value: i == 0 ? "yes" : "no"),
-                     URLQueryItem(name: "reason_\(m.measure_id)", value: i == 0 ? "" : "本事项不适用")]
+                    [URLQueryItem(name: "applied_\(m.measureID)", value: i == 0 ? "yes" : "no"),
+                     URLQueryItem(name: "reason_\(m.measureID)", value: i == 0 ? "" : "本事项不适用")]
                 }
             try await client.execute(uri: "/checks/\(checkID)/feedback", method: .post, headers: formHeaders,
                                      body: ByteBuffer(string: feedback.percentEncodedQuery!)) { response in
                 #expect(response.status == .created)
                 #expect(String(buffer: response.body).contains("已记录查询"))
             }
-            #expect(try await platform.store.repositories.checks.find(id: checkID)?.feedback_at != nil)
+            #expect(try await platform.store.repositories.checks.find(id: checkID)?.feedbackAt != nil)
             // Without the session's form token the same post is refused and nothing is written.
             form.queryItems![0].value = "stale"
             try await client.execute(uri: "/checks", method: .post, headers: formHeaders,

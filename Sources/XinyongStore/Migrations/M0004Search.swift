@@ -1,6 +1,5 @@
 import FluentKit
 import SQLKit
-import XinyongModel
 
 /// The public website: the name search index, objections (so that a disputed record can carry its
 /// flag) and the credit reports the platform has issued and signed.
