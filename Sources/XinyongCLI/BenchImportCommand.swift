@@ -68,7 +68,7 @@ struct BenchImportCommand: AsyncParsableCommand {
         var t = clock.now
         var scratchSettings = settings
         scratchSettings.migrationDatabase = nil
-        let pg = try await validatedImport(csv, database: .postgres(scratchURL), settings: scratchSettings)
+        let pg = try await validatedImport(csv, database: .postgres(url: scratchURL), settings: scratchSettings)
         let ours = (clock.now - t).seconds
         print(line("xinyong import → PostgreSQL", rows: rows, seconds: ours, note: "\(pg.created) created, \(pg.rejected) rejected; peak RSS \(peakMemoryMiB()) MiB"))
         for statement in BulkTable.statements("bench_copy") { try Shell.run("psql", [scratchURL, "-q", "-c", statement]) }
