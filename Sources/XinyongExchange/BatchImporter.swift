@@ -115,7 +115,7 @@ public struct BatchImporter: Sendable {
         do {
             return try await store.transaction { repos in
                 var work = ChunkWriter(validator: validator, repos: repos, batchID: batchID, actor: actor, mode: request.mode,
-                                       measures: measures)
+                                       measures: measures, keepingWritten: alongside != nil)
                 while let chunk = try await source.next() {
                     try await work.add(chunk)
                     progress(work.outcome.rows, work.outcome.rejected)
@@ -209,14 +209,19 @@ struct ChunkWriter {
     /// The measures in force, when the type's records wait for a notice before listing.
     let measures: MeasureCatalog?
     var outcome: Outcome
-    /// The records created or corrected, for a caller's `alongside` write.
+    /// Whether to keep the records written, for a caller's `alongside` write; otherwise memory stays flat however
+    /// large the batch.
+    let keepingWritten: Bool
+    /// The records created or corrected, when kept.
     private(set) var written: [CreditRecord] = []
     private var pending: [InputRow] = []
     /// The chunk being validated while the one before it is written.
     private var checking: Task<CheckedChunk, Never>?
 
-    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode, measures: MeasureCatalog?) {
+    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode, measures: MeasureCatalog?,
+         keepingWritten: Bool) {
         self.validator = validator
+        self.keepingWritten = keepingWritten
         self.repos = repos
         self.batchID = batchID
         self.actor = actor
@@ -357,6 +362,6 @@ struct ChunkWriter {
         }
         outcome.created += newRecords.count
         outcome.corrected += corrections.count
-        written += newRecords + corrections.map(\.new)
+        if keepingWritten { written += newRecords + corrections.map(\.new) }
     }
 }
