@@ -115,7 +115,7 @@ public struct BatchImporter: Sendable {
         do {
             return try await store.transaction { repos in
                 var work = ChunkWriter(validator: validator, repos: repos, batchID: batchID, actor: actor, mode: request.mode,
-                                       measures: measures)
+                                       measures: measures, keepingWritten: alongside != nil)
                 while let chunk = try await source.next() {
                     try await work.add(chunk)
                     progress(work.outcome.rows, work.outcome.rejected)
@@ -173,7 +173,34 @@ struct Outcome: Sendable {
 
 struct RolledBack: Error { let outcome: Outcome }
 
-/// Validates and writes rows chunk by chunk inside the batch's transaction.
+/// A chunk of rows after the checks that need no database: the rows that passed, and the others' issues.
+struct CheckedChunk: Sendable {
+    var rows = 0
+    var valid: [ValidRow] = []
+    var rejected: [(number: Int, issues: [BatchIssue.Draft])] = []
+
+    init(_ rows: [InputRow], validator: RowValidator) {
+        self.rows = rows.count
+        // Document numbers seen in this chunk; earlier chunks' rows are found in the store through batch_id.
+        var seen: [String: Int] = [:]
+        for row in rows {
+            switch validator.validate(row) {
+            case .failure(let rejected): self.rejected.append((row.number, rejected.issues))
+            case .success(let v):
+                if let first = seen[v.record.documentNumber] {
+                    rejected.append((v.number, [.error("document_no", v.record.documentNumber, "the document number also appears in row \(first) of this batch; each record is sent once")]))
+                    continue
+                }
+                seen[v.record.documentNumber] = v.number
+                valid.append(v)
+            }
+        }
+    }
+}
+
+/// Validates and writes rows chunk by chunk inside the batch's transaction. Each chunk is validated in a task
+/// of its own while the chunk before it is written, so that validation and the database's work overlap on
+/// two cores; chunks are still written, and their issues reported, in the order of the rows.
 struct ChunkWriter {
     let validator: RowValidator
     let repos: Repositories
@@ -182,14 +209,19 @@ struct ChunkWriter {
     /// The measures in force, when the type's records wait for a notice before listing.
     let measures: MeasureCatalog?
     var outcome: Outcome
-    /// The records created or corrected, for a caller's `alongside` write.
+    /// Whether to keep the records written, for a caller's `alongside` write; otherwise memory stays flat however
+    /// large the batch.
+    let keepingWritten: Bool
+    /// The records created or corrected, when kept.
     private(set) var written: [CreditRecord] = []
     private var pending: [InputRow] = []
-    /// Document numbers seen in this batch (per chunk; earlier chunks are found through batch_id).
-    private var seenInChunk: [String: Int] = [:]
+    /// The chunk being validated while the one before it is written.
+    private var checking: Task<CheckedChunk, Never>?
 
-    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode, measures: MeasureCatalog?) {
+    init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode, measures: MeasureCatalog?,
+         keepingWritten: Bool) {
         self.validator = validator
+        self.keepingWritten = keepingWritten
         self.repos = repos
         self.batchID = batchID
         self.actor = actor
@@ -202,13 +234,25 @@ struct ChunkWriter {
         while pending.count >= BatchImporter.chunkSize {
             let chunk = Array(pending.prefix(BatchImporter.chunkSize))
             pending.removeFirst(chunk.count)
-            try await write(chunk)
+            try await enqueue(chunk)
         }
     }
 
     mutating func flush() async throws {
-        if !pending.isEmpty { try await write(pending) }
+        if !pending.isEmpty { try await enqueue(pending) }
         pending = []
+        if let last = checking {
+            checking = nil
+            try await write(await last.value)
+        }
+    }
+
+    /// Starts validating `rows`, then writes the chunk validated before them.
+    private mutating func enqueue(_ rows: [InputRow]) async throws {
+        let next = Task { [validator] in CheckedChunk(rows, validator: validator) }
+        let previous = checking
+        checking = next
+        if let previous { try await write(await previous.value) }
     }
 
     private mutating func reject(_ number: Int, _ drafts: [BatchIssue.Draft]) {
@@ -216,23 +260,11 @@ struct ChunkWriter {
         outcome.issues += drafts.map { $0.at(row: number) }
     }
 
-    private mutating func write(_ rows: [InputRow]) async throws {
-        outcome.rows += rows.count
-        var valid: [ValidRow] = []
-        seenInChunk = [:]
-        for row in rows {
-            switch validator.validate(row) {
-            case .failure(let rejected): reject(row.number, rejected.issues)
-            case .success(let v):
-                if let first = seenInChunk[v.record.documentNumber] {
-                    reject(v.number, [.error("document_no", v.record.documentNumber, "the document number also appears in row \(first) of this batch; each record is sent once")])
-                    continue
-                }
-                seenInChunk[v.record.documentNumber] = v.number
-                valid.append(v)
-            }
-        }
-        valid = try await checkAgainstSubjects(valid)
+    private mutating func write(_ chunk: CheckedChunk) async throws {
+        outcome.rows += chunk.rows
+        for (number, issues) in chunk.rejected { reject(number, issues) }
+        let known = try await repos.subjects.known(ids: Array(Set(chunk.valid.map(\.subject.id))))
+        let valid = checkAgainstSubjects(chunk.valid, known: known)
         let existing = try await repos.records.byDocumentNumbers(
             department: validator.department.id, type: validator.type.code, valid.map(\.record.documentNumber))
         let notices = validator.type.needsNoticeBeforeListing
@@ -274,7 +306,7 @@ struct ChunkWriter {
         }
         // Once an all-or-nothing batch has a rejected row nothing more is written; the rest is only checked.
         guard !(outcome.mode == .allOrNothing && outcome.rejected > 0) else { return }
-        try await store(newRecords: newRecords, corrections: corrections, subjects: valid.map(\.subject))
+        try await store(newRecords: newRecords, corrections: corrections, subjects: valid.map(\.subject), known: known)
         try await repos.notices.insert(issued, by: actor, batch: batchID)
         outcome.notices += issued.count
     }
@@ -292,9 +324,8 @@ struct ChunkWriter {
         return corrected.listed(on: listedOn)
     }
 
-    /// Creates subjects the platform did not know; rejects rows decided before their subject existed.
-    private mutating func checkAgainstSubjects(_ rows: [ValidRow]) async throws -> [ValidRow] {
-        let known = try await repos.subjects.known(ids: Array(Set(rows.map(\.subject.id))))
+    /// Rejects rows decided before their subject was registered.
+    private mutating func checkAgainstSubjects(_ rows: [ValidRow], known: [String: CivilDate?]) -> [ValidRow] {
         var out: [ValidRow] = []
         for row in rows {
             if let registered = known[row.subject.id] ?? nil, row.record.decisionDate < registered {
@@ -308,8 +339,8 @@ struct ChunkWriter {
     }
 
     private mutating func store(newRecords: [CreditRecord], corrections: [(old: CreditRecord, new: CreditRecord)],
-                                subjects: [Subject]) async throws {
-        let known = try await repos.subjects.known(ids: Array(Set(subjects.map(\.id))))
+                                subjects: [Subject], known: [String: CivilDate?]) async throws {
+        // Subjects created meanwhile by a concurrent batch are skipped by the insert itself.
         var unknown: [String: Subject] = [:]
         for subject in subjects where known[subject.id] == nil { unknown[subject.id] = subject }
         if !unknown.isEmpty {
@@ -331,6 +362,6 @@ struct ChunkWriter {
         }
         outcome.created += newRecords.count
         outcome.corrected += corrections.count
-        written += newRecords + corrections.map(\.new)
+        if keepingWritten { written += newRecords + corrections.map(\.new) }
     }
 }

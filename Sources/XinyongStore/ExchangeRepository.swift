@@ -234,9 +234,10 @@ public struct ChangeFeed: Sendable {
         var before = 0
         if told { before = try await latest()?.seq ?? 0 }
         let now = Timestamp.now()
-        try await db.insertRows(
+        try await db.bulkInsert(BulkRows(
             into: "changes", columns: ["record_id", "subject_id", "record_type", "department_id", "change", "version", "at", "batch_id"],
-            rows: records.map { [$0.id, $0.subjectID, $0.recordType, $0.departmentID, kind.rawValue, $0.version, now, batch] })
+            rows: records.map { r -> [BulkValue] in [.text(r.id), .text(r.subjectID), .text(r.recordType), .text(r.departmentID), .text(kind.rawValue),
+                                                    .integer(r.version), .text(now), .nullable(batch)] }))
         if told { try await RecipientRepository(db: db).planDeliveries(after: before) }
     }
 

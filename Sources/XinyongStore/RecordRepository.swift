@@ -28,9 +28,9 @@ public struct RecordRepository: Sendable {
     /// Inserts records in bulk, with one audit entry for the call.
     public func insert(_ records: [CreditRecord], by actor: Actor, batch: String? = nil) async throws {
         let now = Timestamp.now()
-        try await db.insertRows(
+        try await db.bulkInsert(BulkRows(
             into: "credit_records", columns: Self.columns + ["content_hash", "batch_id", "created_at", "updated_at"],
-            rows: records.map { r in Self.values(r) + [r.contentDigest, batch, now, now] })
+            rows: records.map { r in Self.values(r) + [.text(r.contentDigest), .nullable(batch), .text(now), .text(now)] }))
         try await ListRepository(db: db).sync(records, fresh: true, by: actor, batch: batch)
         try await AuditLog(db: db).append(actor, action: "create", entity: "credit_records",
                                           entityID: records.count == 1 ? records[0].id : (batch.map { "batch \($0)" }),
@@ -39,7 +39,7 @@ public struct RecordRepository: Sendable {
 
     /// Replaces a record's content with a corrected version; the caller keeps the old one in history.
     public func update(_ r: CreditRecord, batch: String?) async throws {
-        let assignments = zip(Self.columns, Self.values(r)).filter { $0.0 != "id" && $0.0 != "subject_id" }
+        let assignments = zip(Self.columns, Self.values(r).map(\.encodable)).filter { $0.0 != "id" && $0.0 != "subject_id" }
         var query = db.update("credit_records")
         for (column, value) in assignments { query = query.set(column, to: value) }
         try await query.set("content_hash", to: r.contentDigest).set("batch_id", to: batch)
@@ -48,11 +48,13 @@ public struct RecordRepository: Sendable {
         try await ListRepository(db: db).sync([r], by: Actor("exchange", reason: "correction in batch \(batch ?? "-")"), batch: batch)
     }
 
-    private static func values(_ r: CreditRecord) -> [any Encodable & Sendable] {
-        [r.subjectID, r.id, r.recordType, r.catalogVersion, r.departmentID, r.regionCode, r.documentNumber,
-         r.tier?.rawValue, r.decisionDate.description, r.legalBasis, r.schedule.start?.description,
-         r.schedule.end?.description, r.schedule.repairEligibleFrom?.description, r.schedule.submissionDue.description,
-         r.status.rawValue, r.codeCheckFailed, jsonText(r.fields), r.version]
+    /// A record's values in the order of ``columns``.
+    private static func values(_ r: CreditRecord) -> [BulkValue] {
+        [.text(r.subjectID), .text(r.id), .text(r.recordType), .integer(r.catalogVersion), .text(r.departmentID),
+         .text(r.regionCode), .text(r.documentNumber), .nullable(r.tier?.rawValue), .text(r.decisionDate.description),
+         .text(r.legalBasis), .nullable(r.schedule.start?.description), .nullable(r.schedule.end?.description),
+         .nullable(r.schedule.repairEligibleFrom?.description), .text(r.schedule.submissionDue.description),
+         .text(r.status.rawValue), .bool(r.codeCheckFailed), .text(jsonText(r.fields)), .integer(r.version)]
     }
 
     /// Marks a record withdrawn by its department (or after an upheld objection); returns it as withdrawn.

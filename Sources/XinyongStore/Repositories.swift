@@ -164,11 +164,12 @@ public struct SubjectRepository: Sendable {
     /// instead of failing), so that concurrent batches naming the same new subjects all land.
     public func insert(_ subjects: [Subject], by actor: Actor, ignoringExisting: Bool = false) async throws {
         let now = Timestamp.now()
-        try await db.insertRows(into: "subjects", columns: Self.columns + ["created_at", "updated_at"], rows: subjects.map { s in
-            [s.id, s.kind.rawValue, s.name, jsonText(s.formerNames), s.code?.value, s.codeCheckFailed,
-             s.legacyRegistrationNumber?.value, s.person?.idHash, s.person?.maskedID, s.regionCode, s.status.rawValue,
-             s.registeredOn?.description, s.legalRepresentative, now, now]
-        }, ignoringConflicts: ignoringExisting)
+        try await db.bulkInsert(BulkRows(into: "subjects", columns: Self.columns + ["created_at", "updated_at"], rows: subjects.map { s -> [BulkValue] in
+            [.text(s.id), .text(s.kind.rawValue), .text(s.name), .text(jsonText(s.formerNames)), .nullable(s.code?.value),
+             .bool(s.codeCheckFailed), .nullable(s.legacyRegistrationNumber?.value), .nullable(s.person?.idHash), .nullable(s.person?.maskedID),
+             .text(s.regionCode), .text(s.status.rawValue), .nullable(s.registeredOn?.description), .nullable(s.legalRepresentative),
+             .text(now), .text(now)]
+        }, skippingExisting: ignoringExisting ? ["id"] : nil))
         try await indexForSearch(subjects, ignoringExisting: ignoringExisting)
         try await NameIndex(db: db).add(subjects, ignoringExisting: ignoringExisting)
         try await AuditLog(db: db).append(actor, action: "create", entity: "subjects",

@@ -193,6 +193,17 @@ extension SQLDatabase {
     /// `ignoringConflicts`, rows whose key already exists are skipped (ON CONFLICT DO NOTHING).
     func insertRows(into table: String, columns: [String], rows: [[any Encodable & Sendable]], ignoringConflicts: Bool = false) async throws {
         guard !rows.isEmpty else { return }
+        // Many rows take the drivers' bulk path when every value is of a type it binds directly.
+        if rows.count >= 100, let values = BulkValue.rows(rows) {
+            return try await bulkInsert(BulkRows(into: table, columns: columns, rows: values,
+                                                 skippingExisting: ignoringConflicts ? columns : nil))
+        }
+        try await insertRowsThroughSQLKit(into: table, columns: columns, rows: rows, ignoringConflicts: ignoringConflicts)
+    }
+
+    /// SQLKit's multi-row INSERT: any value type, any database.
+    func insertRowsThroughSQLKit(into table: String, columns: [String], rows: [[any Encodable & Sendable]],
+                                 ignoringConflicts: Bool) async throws {
         let perChunk = max(1, 30_000 / columns.count)
         var start = 0
         while start < rows.count {

@@ -181,6 +181,40 @@ struct Harness {
         }
     }
 
+    /// Text goes through the bulk path (COPY's text format on PostgreSQL) unchanged, whatever it holds.
+    @Test(arguments: Backend.allCases)
+    func tabsBackslashesAndLineBreaksAreStoredAsSent(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let h = try await Harness.make(store)
+            let facts = "第一行\t制表符\\反斜杠\\N\n第二行\r\n第三行 \"引号\""
+            let quoted = "\"" + facts.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let (summary, _) = try await h.submit(PenaltyFile.csv([PenaltyFile.row(1, facts: quoted)]))
+            #expect(summary.created == 1)
+            let stored = try #require(try await store.repositories.records.byDocumentNumbers(
+                department: "431000-market_regulation", type: "admin_penalty", ["郴市监罚〔2025〕1号"]).values.first)
+            #expect(stored.record.fields["violation_facts"] == facts && stored.record.tier == .general)
+            #expect(try await store.repositories.subjects.find(id: PenaltyFile.code(1))?.legalRepresentative == nil)
+        }
+    }
+
+    /// A batch of several chunks, validated while the chunk before is written: every row lands once, and
+    /// the rejected rows of every chunk are reported in row order.
+    @Test(arguments: Backend.allCases)
+    func aBatchOfSeveralChunksIsWrittenInOrder(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let h = try await Harness.make(store)
+            let count = BatchImporter.chunkSize * 2 + 345
+            let bad: Set<Int> = [7, BatchImporter.chunkSize + 1, count]
+            let rows = (1...count).map { bad.contains($0) ? PenaltyFile.row($0, date: "2025-02-30") : PenaltyFile.row($0) }
+            let (summary, issues) = try await h.submit(PenaltyFile.csv(rows), mode: .acceptValid)
+            #expect(summary.rows_total == count && summary.created == count - bad.count && summary.rejected == bad.count)
+            #expect(issues.filter { $0.severity == .error }.map(\.row_number) == bad.sorted())
+            #expect(try await h.recordCount() == count - bad.count)
+            #expect(try await store.repositories.subjects.count() == count - bad.count)
+            #expect(try await store.repositories.changes.since(0, limit: count, visibility: nil).changes.count == count - bad.count)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func idempotencyKeyReturnsTheFirstAnswer(_ backend: Backend) async throws {
         try await backend.withStore { store in
