@@ -19,8 +19,12 @@ struct BenchImportCommand: AsyncParsableCommand {
     @Option(help: "Directory for the file and the scratch databases (default: a new temporary directory).")
     var workDir: String?
 
+    @Flag(help: "Only write the penalty file into --work-dir (for scripts/bench-load), without timing any import.")
+    var fileOnly = false
+
     func validate() throws {
         guard rows > 0 else { throw ValidationError("--rows must be at least 1") }
+        if fileOnly, workDir == nil { throw ValidationError("--file-only needs --work-dir, where the file is kept") }
     }
 
     func run() async throws {
@@ -32,6 +36,7 @@ struct BenchImportCommand: AsyncParsableCommand {
         var t = clock.now
         let bytes = try PenaltyFileWriter.write(rows: rows, to: csv)
         print("generated \(csv): \(rows) rows, \(bytes / 1_048_576) MiB in \(format((clock.now - t).seconds)) s")
+        if fileOnly { return }
 
         let sqlitePath = directory + "/validated.sqlite"
         t = clock.now

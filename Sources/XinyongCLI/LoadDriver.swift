@@ -75,6 +75,9 @@ enum LoadDriver {
         }
     }
 
+    /// The scenarios checks rotate over.
+    static let scenarios = ["government_procurement", "bidding", "subsidies_funds", "licences_approvals", "financing", "honours"]
+
     /// The wrk script for checks (`xinyong bench check --print-wrk-script` prints it for scripts/bench-load).
     static let checksScript = """
         -- POST /api/v1/checks by code, rotating over the codes in the file $CODES and six scenarios, with the
@@ -83,7 +86,7 @@ enum LoadDriver {
         for line in io.lines(os.getenv("CODES")) do
           if #line > 0 then codes[#codes + 1] = line end
         end
-        local scenarios = { "government_procurement", "bidding", "subsidies_funds", "licences_approvals", "financing", "honours" }
+        local scenarios = { \(scenarios.map { "\"\($0)\"" }.joined(separator: ", ")) }
         local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("KEY") }
         local i = math.random(#codes)
 
@@ -97,8 +100,7 @@ enum LoadDriver {
 
     /// The request bodies of ``Route/checks(key:codes:)`` for the built-in client.
     static func checkRequests(key: String, codes: [String]) -> [[UInt8]] {
-        let scenarios = ["government_procurement", "bidding", "subsidies_funds", "licences_approvals", "financing", "honours"]
-        return codes.indices.map { i in
+        codes.indices.map { i in
             let body = Array("{\"code\":\"\(codes[i])\",\"scenario\":\"\(scenarios[i % scenarios.count])\",\"matter\":\"bench\"}".utf8)
             return Array("POST /api/v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
         }

@@ -73,7 +73,8 @@ final class CheckLog: Sendable {
             let result = await Result(catching: {
                 try await store.transaction { repos in
                     begun.withLock { $0 = true }
-                    try await repos.checks.insertMissing(entries)
+                    // Only a journaled group can have been moved already (by a settle); the others need no look-up.
+                    if journaled.withLock({ $0 }) { try await repos.checks.insertMissing(entries) } else { try await repos.checks.insert(entries) }
                 }
             })
             guard !answer.give(result), journaled.withLock({ $0 }) else { return }

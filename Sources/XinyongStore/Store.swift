@@ -3,10 +3,10 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import Logging
-import Synchronization
 import NIOCore
 import NIOPosix
 import SQLKit
+import Synchronization
 
 /// The platform's database: FluentKit's `Databases` for connections and migrations, SQLKit for every
 /// query. One code path for SQLite and PostgreSQL.

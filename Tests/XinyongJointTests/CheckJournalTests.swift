@@ -53,6 +53,19 @@ import XinyongTestSupport
         }
     }
 
+    /// A department reports on a check answered from the journal before the batch holding the writer ended.
+    @Test func feedbackOnACheckStillInTheJournalMovesItFirst() async throws {
+        try await Backend.sqlite.withStore { store in
+            let h = try await JointHarness.make(store)
+            let journal = try #require(store.checkJournal)
+            try await journal.append([Self.entry(id: "chk_journaled")])
+            try await h.service.feedback(check: "chk_journaled", department: "431002-housing", lines: [], outcome: "已受理",
+                                         by: Actor("test-key", reason: "feedback"))
+            #expect(try await journal.waiting(limit: 10).isEmpty)
+            #expect(try await store.repositories.checks.find(id: "chk_journaled")?.feedbackOutcome == "已受理")
+        }
+    }
+
     /// What a crash leaves: a check only in the journal (killed before the move), and one in both (killed
     /// between the move's commit and the journal's delete). A start moves the first and stores the second once.
     @Test func aStartMovesWhatACrashLeftInTheJournalOnce() async throws {
