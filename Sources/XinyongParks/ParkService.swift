@@ -97,11 +97,12 @@ public struct ParkService: Sendable {
 
     // MARK: Figures
 
-    /// A member set's figures on `day`, over the twelve months before it.
+    /// A member set's figures on `day`, over the twelve calendar months ending with `day`'s month: the window
+    /// the monthly figures are drawn in, so that they add up to the totals.
     public func figures(of set: MemberSet, on day: CivilDate = .today()) async throws -> ParkFigures {
         let key = "\(set.cacheKey)|\(day)"
         if let known = cache.value(key) { return known }
-        let since = day.adding(months: -12).adding(days: 1)
+        let since = ParkFigures.firstDay(endingIn: day)
         let negative = catalog.recordTypes.filter { $0.polarity == .negative && !$0.isFromAssociation }.map(\.code)
         let counts = try await store.repositories.parks.counts(of: set, negativeTypes: negative, since: since, on: day)
         let figures = ParkFigures(counts, months: ParkFigures.months(endingIn: day))
@@ -167,6 +168,12 @@ public struct ParkFigures: Sendable, Equatable, Codable {
     }
 
     static func perThousand(_ n: Int, _ members: Int) -> Double { members == 0 ? 0 : Double(n) * 1000 / Double(members) }
+
+    /// The first day of the twelve months ending with `day`'s.
+    static func firstDay(endingIn day: CivilDate) -> CivilDate {
+        let oldest = day.adding(months: -11)
+        return CivilDate(year: oldest.year, month: oldest.components.month, day: 1)!
+    }
 
     /// `YYYY-MM` of the twelve months ending with `day`'s.
     static func months(endingIn day: CivilDate) -> [String] {

@@ -80,7 +80,9 @@ import XinyongTestSupport
 
             // Counted here from each member's records, by the catalogue's polarity and source.
             let negativeTypes = Set(Catalog.shipped.recordTypes.filter { $0.polarity == .negative && !$0.isFromAssociation }.map(\.code))
-            let since = Self.today.adding(months: -12).adding(days: 1)
+            // The twelve calendar months ending with this one (on the 1st of a month the oldest is a whole month).
+            let oldest = Self.today.adding(months: -11)
+            let since = CivilDate(year: oldest.year, month: oldest.components.month, day: 1)!
             var byMonth: [String: Int] = [:], blackListed = 0
             for member in members {
                 let records = try await store.repositories.records.forSubject(member.id)
