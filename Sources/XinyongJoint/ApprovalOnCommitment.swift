@@ -36,7 +36,7 @@ extension JointService {
     /// the subject's breach records.
     func approvalOnCommitment(subjectID: String, memberships: [ListMembership], on date: CivilDate,
                               policy: CommitmentPolicy = .shipped) async throws -> CheckAnswer.CommitmentBody {
-        let breaches = try await store.repositories.commitments.breaches(subjectID: subjectID)
+        let breaches = try await store.lookups.commitments.breaches(subjectID: subjectID)
         let e = ApprovalEligibility.decide(memberships: memberships, breaches: breaches, on: date, lookbackYears: policy.breachLookbackYears)
         return .init(eligible: e.eligible, lookbackYears: e.lookbackYears, policyVersion: policy.version, reasons: e.reasons.map {
             .init(code: $0.code, recordId: $0.recordID, recordType: $0.recordType, documentNumber: $0.documentNumber,

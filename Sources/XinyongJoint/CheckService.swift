@@ -110,7 +110,7 @@ public final class JointService: Sendable {
         if let code = request.code?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
             if let legacy = LegacyRegistrationNumber(code) {
                 answer.query = .init(kind: "legacy_number", value: legacy.value)
-                view = try await store.repositories.checks.view(subjectID: "R" + legacy.value, on: today)
+                view = try await store.lookups.checks.view(subjectID: "R" + legacy.value, on: today)
                 answer.match.method = view == nil ? .unmatched : .legacyNumber
             } else {
                 switch SocialCreditCode.verify(code) {
@@ -118,7 +118,7 @@ public final class JointService: Sendable {
                     throw JointError.invalid(field: "code", reason.description)
                 case .valid(let c), .checkFailed(let c, _):
                     answer.query = .init(kind: "code", value: c.value)
-                    view = try await store.repositories.checks.view(code: c.value, on: today)
+                    view = try await store.lookups.checks.view(code: c.value, on: today)
                     answer.match.method = view == nil ? .unmatched : .code
                 }
             }
@@ -129,7 +129,7 @@ public final class JointService: Sendable {
             guard let personKey else { throw JointError.unavailable("the platform's personal-id key is not loaded") }
             let person = PersonIdentity(number, key: personKey)
             answer.query = .init(kind: "id_number", value: person.maskedID)
-            view = try await store.repositories.checks.view(subjectID: person.subjectID, on: today)
+            view = try await store.lookups.checks.view(subjectID: person.subjectID, on: today)
             answer.match.method = view == nil ? .unmatched : .idNumber
         } else if let name = request.name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
             guard name.count <= 200 else { throw JointError.invalid(field: "name", "at most 200 characters") }
@@ -137,7 +137,7 @@ public final class JointService: Sendable {
             let found = try await matchName(name, department: department.id)
             answer.match = found.match
             if let subjectID = found.subjectID {
-                view = try await store.repositories.checks.view(subjectID: subjectID, on: today)
+                view = try await store.lookups.checks.view(subjectID: subjectID, on: today)
             }
         } else {
             throw JointError.invalid(field: "subject", "give the subject's code (unified social credit code or 15-digit registration number), id_number for a natural person, or name when the code is unknown")
@@ -155,7 +155,7 @@ public final class JointService: Sendable {
             let active = view.memberships.filter { $0.membership.isActive(on: today) }
             let names = try await departments(active.map(\.membership.departmentID))
             let typeNames = cache.withLock { $0.recordTypeNames }
-            let disputed = active.isEmpty ? [] : try await store.repositories.objections.open(recordIDs: active.map(\.membership.recordID))
+            let disputed = active.isEmpty ? [] : try await store.lookups.objections.open(recordIDs: active.map(\.membership.recordID))
             answer.memberships = active.map { m in
                 let x = m.membership
                 return .init(list: x.list.rawValue, listName: x.list.name, recordId: x.recordID, recordType: x.recordType,
@@ -179,13 +179,13 @@ public final class JointService: Sendable {
             }
             // A record still in its notice period puts nobody on a list: it carries no measures, but the department
             // learns that a listing may follow.
-            answer.pendingNotice = try await store.repositories.notices.open(subjectID: s.id).map { n in
+            answer.pendingNotice = try await store.lookups.notices.open(subjectID: s.id).map { n in
                 .init(list: n.list.rawValue, listName: n.list.name, recordId: n.recordID, recordType: n.recordType,
                       recordTypeName: typeNames[n.recordType] ?? n.recordType, noticeId: n.id, state: n.state.rawValue,
                       issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)
             }
             answer.result = !active.isEmpty ? .hit : answer.pendingNotice.isEmpty ? .clear : .pendingNotice
-            answer.evaluation = try await store.repositories.evaluations.find(s.id, contributions: false).map { e in
+            answer.evaluation = try await store.lookups.evaluations.find(s.id, contributions: false).map { e in
                 .init(grade: e.grade.rawValue, score: e.score, modelVersion: e.modelVersion, asOf: e.asOf.description,
                       reasons: e.reasons.map { .init(code: $0.code, text: $0.text, recordId: $0.recordID) })
             }
@@ -224,8 +224,8 @@ public final class JointService: Sendable {
     func matchName(_ name: String, department: String) async throws -> NameResult {
         let threshold = try await threshold()
         let query = OrganisationName(name, regions: regions)
-        let subjects = try await store.repositories.nameIndex.candidates(key: query.indexKey)
-        let overrides = try await store.repositories.checks.overrides(department: department, nameKey: Self.overrideKey(query))
+        let subjects = try await store.lookups.nameIndex.candidates(key: query.indexKey)
+        let overrides = try await store.lookups.checks.overrides(department: department, nameKey: Self.overrideKey(query))
         var candidates = subjects.map { s -> CheckAnswer.Candidate in
             let m = NameMatcher.match(query: name, name: s.name, formerNames: s.formerNames, regions: regions)
             let override = overrides.first { $0.subjectID == s.id }

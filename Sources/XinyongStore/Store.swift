@@ -17,6 +17,8 @@ public final class Store: Sendable {
     let fluent: any FluentKit.Database
     /// Where checks wait for the main writer (SQLite only; see ``CheckJournal``).
     public let checkJournal: CheckJournal?
+    /// Key lookups on a hot path: on SQLite ``SQLiteLookups``, on PostgreSQL the same handle as ``sql``.
+    private let lookupDB: any SQLDatabase
     /// When the running transaction began (SQLite runs one at a time).
     private let writer = Mutex<ContinuousClock.Instant?>(nil)
     private let databases: Databases
@@ -65,7 +67,12 @@ public final class Store: Sendable {
         let writer = databases.database(logger: logger, on: eventLoop)!
         let reader = url.isPostgres ? writer : databases.database(Self.sqliteReader, logger: logger, on: eventLoop)!
         let journal = url.isPostgres ? nil : CheckJournal(db: databases.database(Self.checkJournal, logger: logger, on: eventLoop) as! any SQLDatabase)
-        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, journal: journal, databases: databases, threadPool: threadPool)
+        let lookups: any SQLDatabase = switch url {
+        case .sqlite(let path): SQLiteLookups(path: path, logger: logger, eventLoop: eventLoop)
+        case .postgres: reader as! any SQLDatabase
+        }
+        let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, lookups: lookups, journal: journal, databases: databases,
+                          threadPool: threadPool)
         do {
             // The first connection is tried with a silent logger: if it fails, the caller gets one clear
             // error naming the setting rather than the pool's log lines as well.
@@ -87,9 +94,10 @@ public final class Store: Sendable {
     static let sqliteReader = DatabaseID(string: "sqlite-read")
     static let checkJournal = DatabaseID(string: "sqlite-checks")
 
-    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, journal: CheckJournal?, databases: Databases,
-                 threadPool: NIOThreadPool) {
+    private init(url: DatabaseURL, fluent: any FluentKit.Database, reader: any SQLDatabase, lookups: any SQLDatabase, journal: CheckJournal?,
+                 databases: Databases, threadPool: NIOThreadPool) {
         self.checkJournal = journal
+        self.lookupDB = lookups
         self.threadPool = threadPool
         self.url = url
         self.fluent = fluent
@@ -115,6 +123,7 @@ public final class Store: Sendable {
     }
 
     public func close() async {
+        (lookupDB as? SQLiteLookups)?.close()
         await databases.shutdownAsync()
         try? await threadPool.shutdownGracefully()
     }
@@ -152,6 +161,10 @@ public final class Store: Sendable {
 
     /// Repositories outside a transaction (each statement commits on its own).
     public var repositories: Repositories { Repositories(db: sql) }
+
+    /// Repositories for reads by key on a hot path (a check's subject, notices, grade). On SQLite they run
+    /// on the caller's thread with prepared statements (``SQLiteLookups``), so never use them for scans.
+    public var lookups: Repositories { Repositories(db: lookupDB) }
 
     static func describe(_ error: any Error) -> String {
         let text = String(reflecting: error)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The one JSON body decoder: snake_case fields, at most 1 MiB, and a 400 that names the field for a
 /// wrong type, a missing field, or a field the request does not know (a misspelt `"department"` must
@@ -31,14 +32,15 @@ enum JSONRequest {
     /// The first key of `json` that `known`'s properties do not have, walking nested objects and arrays.
     /// Properties are compared in snake_case, as the API spells them.
     static func unknownField(in json: Any, known: Any, path: String = "") -> String? {
-        let children = Dictionary(Mirror(reflecting: known).children.compactMap { child in
-            child.label.map { ($0.snakeCased, unwrap(child.value)) }
-        }, uniquingKeysWith: { first, _ in first })
         if let object = json as? [String: Any] {
+            let labels = propertyLabels(of: known)
             for (key, nested) in object.sorted(by: { $0.key < $1.key }) {
                 let name = path.isEmpty ? key : "\(path).\(key)"
-                guard let property = children[key] else { return name }
-                if let property, let deeper = unknownField(in: nested, known: property, path: name) { return deeper }
+                guard let label = labels[key] else { return name }
+                // Only a nested object or array can hide a further key, so only then is the property reflected.
+                guard nested is [String: Any] || nested is [Any] else { continue }
+                if let property = Mirror(reflecting: known).descendant(label).flatMap(unwrap),
+                   let deeper = unknownField(in: nested, known: property, path: name) { return deeper }
             }
         } else if let array = json as? [Any], let values = known as? [Any] {
             for (index, element) in array.enumerated() where index < values.count {
@@ -47,6 +49,19 @@ enum JSONRequest {
         }
         return nil
     }
+
+    /// A type's stored properties, snake_case name → label, reflected once per type: every request of a kind
+    /// has the same fields, and reflecting them on each request was a visible share of a check's time.
+    private static func propertyLabels(of value: Any) -> [String: String] {
+        let type = ObjectIdentifier(Swift.type(of: value))
+        if let labels = labelCache.withLock({ $0[type] }) { return labels }
+        let labels = Dictionary(Mirror(reflecting: value).children.compactMap { child in child.label.map { ($0.snakeCased, $0) } },
+                                uniquingKeysWith: { first, _ in first })
+        labelCache.withLock { $0[type] = labels }
+        return labels
+    }
+
+    private static let labelCache = Mutex<[ObjectIdentifier: [String: String]]>([:])
 
     /// An optional's wrapped value, or nil for `.none`, so that nested checks look at the real type.
     private static func unwrap(_ value: Any) -> Any? {
