@@ -115,9 +115,11 @@ private final class LookupConnection: @unchecked Sendable {
 
     func run(_ sql: String, _ values: [SQLiteData], _ onRow: (any SQLRow) -> ()) throws {
         let statement = try prepared(sql)
-        defer {
-            sqlite_nio_sqlite3_reset(statement.handle)
-            sqlite_nio_sqlite3_clear_bindings(statement.handle)
+        // Every parameter is bound again on each run. sqlite3_clear_bindings is not called: it marks a statement
+        // whose plan depends on a parameter as expired, and SQLite would parse it again on every read.
+        defer { sqlite_nio_sqlite3_reset(statement.handle) }
+        guard values.count == Int(sqlite_nio_sqlite3_bind_parameter_count(statement.handle)) else {
+            throw LookupError(description: "\(sql): \(values.count) values for \(sqlite_nio_sqlite3_bind_parameter_count(statement.handle)) parameters")
         }
         for (index, value) in values.enumerated() {
             let status = bind(value, at: Int32(index + 1), in: statement.handle)
