@@ -59,7 +59,7 @@ public struct PublicSite: Sendable {
     public func publicProfile(of subject: Subject, on date: CivilDate = .today()) async throws
         -> (PublicProfile, departments: [String: String], underObjection: Set<String>)
     {
-        let repos = store.repositories
+        let repos = store.lookups
         let records = try await repos.records.publicForSubject(subject.id, on: date)
         let profile = PublicProfile(subject: subject, records: records, catalog: { catalogs[$0] }, on: date)
         let shown = profile.sections.flatMap { $0.groups.flatMap(\.records) }

@@ -25,7 +25,7 @@ struct EvaluationRoutes {
     var evaluator: Evaluator { platform.evaluation.evaluator }
 
     func gradesArePublic() async throws -> Bool {
-        try await platform.store.repositories.jointSettings.value(Self.publicGradeSetting) == "true"
+        try await platform.store.lookups.jointSettings.value(Self.publicGradeSetting) == "true"
     }
 
     // MARK: The office

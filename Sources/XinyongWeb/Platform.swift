@@ -85,7 +85,7 @@ public struct Platform: Sendable {
     /// Finds a subject by the identifier a user typed: a unified code (check-failed codes included) or
     /// a 15-digit legacy registration number. Anything else is a 400 that names the defect.
     func findSubject(_ input: String) async throws -> Subject {
-        let subjects = store.repositories.subjects
+        let subjects = store.lookups.subjects
         if let legacy = LegacyRegistrationNumber(input) {
             guard let subject = try await subjects.find(legacy: legacy) else {
                 throw Problem.notFound("no subject has the registration number \(legacy.value)", page: "未找到注册号为 \(legacy.value) 的信用主体。")

@@ -89,7 +89,7 @@ struct SiteRoutes {
     /// The Xinyi+ incentives the subject qualifies for today, from its lists in force and the grade the profile
     /// shows: nothing here may reveal a grade the office does not publish.
     func xinyi(of subject: Subject, grade: Grade?) async throws -> [ProfileView.XinyiLine] {
-        let memberships = try await platform.store.repositories.lists.forSubject(subject.id).filter { $0.state == .listed }.map(\.membership)
+        let memberships = try await platform.store.lookups.lists.forSubject(subject.id).filter { $0.state == .listed }.map(\.membership)
         return XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: .today()).map { q in
             .init(name: q.programme.name, summary: q.programme.summary, department: q.programme.department,
                   grounds: q.grounds.map(\.criterion.label).joined(separator: "、"))
@@ -98,7 +98,7 @@ struct SiteRoutes {
 
     /// The subject's commitments with where their fulfilment stands.
     func commitments(of subject: Subject) async throws -> [ProfileView.CommitmentLine] {
-        try await platform.store.repositories.commitments.list(subjectID: subject.id).map { c in
+        try await platform.store.lookups.commitments.list(subjectID: subject.id).map { c in
             .init(href: "/commitments/\(c.id)", number: c.id, matters: c.matters.joined(separator: "；"),
                   term: "\(c.termFrom) 至 \(c.termTo)", state: c.state(on: .today()).label)
         }
@@ -108,14 +108,14 @@ struct SiteRoutes {
     func publicGrade(of subject: Subject) async throws -> ProfileView.GradeLine? {
         guard subject.kind != .naturalPerson, let code = subject.code,
             try await EvaluationRoutes(platform: platform).gradesArePublic(),
-            let e = try await platform.store.repositories.evaluations.find(subject.id, contributions: false)
+            let e = try await platform.store.lookups.evaluations.find(subject.id, contributions: false)
         else { return nil }
         return .init(grade: e.grade.rawValue, label: e.grade.label, href: "/subjects/\(code.value)/evaluation", asOf: e.asOf.description)
     }
 
     /// The subject's objections and repair applications still being handled, for its profile.
     func openCases(of subject: Subject) async throws -> [ProfileView.OpenCase] {
-        let repos = platform.store.repositories
+        let repos = platform.store.lookups
         let objections = try await repos.objections.list(statuses: Objection.Status.allCases.filter(\.isOpen), subjectID: subject.id)
         let repairs = try await repos.repairs.list(statuses: RepairApplication.Status.allCases.filter(\.isOpen), subjectID: subject.id)
         return objections.map { .init(href: "/objections/\($0.objection.id)", number: $0.objection.id, kind: $0.objection.kind.label,
