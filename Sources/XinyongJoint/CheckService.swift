@@ -107,7 +107,7 @@ public final class JointService: Sendable {
             feedback: "/api/v1/checks/\(id)/feedback")
 
         var view: CheckSubjectView?
-        if let code = request.code?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
+        if let code = request.code?.trimmingWhitespace(), !code.isEmpty {
             if let legacy = LegacyRegistrationNumber(code) {
                 answer.query = .init(kind: "legacy_number", value: legacy.value)
                 view = try await store.lookups.checks.view(subjectID: "R" + legacy.value, on: today)
@@ -131,7 +131,7 @@ public final class JointService: Sendable {
             answer.query = .init(kind: "id_number", value: person.maskedID)
             view = try await store.lookups.checks.view(subjectID: person.subjectID, on: today)
             answer.match.method = view == nil ? .unmatched : .idNumber
-        } else if let name = request.name?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
+        } else if let name = request.name?.trimmingWhitespace(), !name.isEmpty {
             guard name.count <= 200 else { throw JointError.invalid(field: "name", "at most 200 characters") }
             answer.query = .init(kind: "name", value: name)
             let found = try await matchName(name, department: department.id)

@@ -113,6 +113,8 @@ public struct SocialCreditCode: Hashable, Sendable, Codable, CustomStringConvert
 
     /// Trims, maps full-width characters to half-width and upper-cases, as every input must be before use.
     public static func normalize(_ input: String) -> String {
+        // Most codes arrive already clean (ASCII upper-case letters and digits): nothing to rewrite.
+        if input.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) }) { return input }
         var out = ""
         for scalar in input.unicodeScalars {
             switch scalar.value {
@@ -226,7 +228,9 @@ extension Character {
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
+    /// The text without whitespace (newlines and the ideographic space included) at either end, in Swift
+    /// alone: Foundation's trimming goes through NSString, a visible cost on a check.
+    public func trimmingWhitespace() -> String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
