@@ -186,12 +186,13 @@ struct CheckedChunk: Sendable {
         for row in rows {
             switch validator.validate(row) {
             case .failure(let rejected): self.rejected.append((row.number, rejected.issues))
-            case .success(let v):
+            case .success(var v):
                 if let first = seen[v.record.documentNumber] {
                     rejected.append((v.number, [.error("document_no", v.record.documentNumber, "the document number also appears in row \(first) of this batch; each record is sent once")]))
                     continue
                 }
                 seen[v.record.documentNumber] = v.number
+                v.content = EncodedContent(v.record)
                 valid.append(v)
             }
         }
@@ -269,7 +270,8 @@ struct ChunkWriter {
             department: validator.department.id, type: validator.type.code, valid.map(\.record.documentNumber))
         let notices = validator.type.needsNoticeBeforeListing
             ? try await repos.notices.forRecords(existing.values.map(\.record.id)) : [:]
-        var newRecords: [CreditRecord] = [], corrections: [(old: CreditRecord, new: CreditRecord)] = []
+        var newRecords: [CreditRecord] = [], newContents: [EncodedContent] = []
+        var corrections: [(old: CreditRecord, new: CreditRecord)] = []
         var issued: [Notice] = []
         for var v in valid {
             if !v.warnings.isEmpty {
@@ -286,6 +288,7 @@ struct ChunkWriter {
                     v.record = v.record.awaitingNotice
                 }
                 newRecords.append(v.record)
+                newContents.append(v.content ?? EncodedContent(v.record))
                 continue
             }
             if old.batchID == batchID {
@@ -299,7 +302,7 @@ struct ChunkWriter {
                 reject(v.number, [.error("subject_code", v.record.fields["subject_code"], "document \(v.record.documentNumber) was first sent for another subject; withdraw it and send a new record instead of changing whom it is about")])
                 continue
             }
-            if v.record.contentDigest == old.record.contentDigest {
+            if (v.content?.digest ?? v.record.contentDigest) == old.record.contentDigest {
                 outcome.unchanged += 1
                 continue
             }
@@ -308,7 +311,7 @@ struct ChunkWriter {
         }
         // Once an all-or-nothing batch has a rejected row nothing more is written; the rest is only checked.
         guard !(outcome.mode == .allOrNothing && outcome.rejected > 0) else { return }
-        try await store(newRecords: newRecords, corrections: corrections, subjects: valid.map(\.subject), known: known)
+        try await store(newRecords: newRecords, contents: newContents, corrections: corrections, subjects: valid.map(\.subject), known: known)
         try await repos.notices.insert(issued, by: actor, batch: batchID)
         outcome.notices += issued.count
     }
@@ -340,7 +343,7 @@ struct ChunkWriter {
         return out
     }
 
-    private mutating func store(newRecords: [CreditRecord], corrections: [(old: CreditRecord, new: CreditRecord)],
+    private mutating func store(newRecords: [CreditRecord], contents: [EncodedContent], corrections: [(old: CreditRecord, new: CreditRecord)],
                                 subjects: [Subject], known: [String: CivilDate?]) async throws {
         // Subjects created meanwhile by a concurrent batch are skipped by the insert itself.
         var unknown: [String: Subject] = [:]
@@ -350,7 +353,7 @@ struct ChunkWriter {
             try await repos.subjects.insert(unknown.values.sorted { $0.id < $1.id }, by: actor, ignoringExisting: true)
         }
         if !newRecords.isEmpty {
-            try await repos.records.insert(newRecords, by: actor, batch: batchID)
+            try await repos.records.insert(newRecords, encoded: contents, by: actor, batch: batchID)
             try await repos.changes.append(newRecords, kind: .created, batch: batchID)
         }
         for (old, new) in corrections {

@@ -67,6 +67,8 @@ public struct ValidRow: Sendable {
     public var record: CreditRecord
     public let subject: Subject
     public let warnings: [BatchIssue.Draft]
+    /// The record's content as stored, encoded by the import while it validates.
+    public var content: EncodedContent? = nil
 }
 
 /// Checks one row against the catalogue version in force. Pure: the store-dependent checks (does the

@@ -27,10 +27,18 @@ public struct RecordRepository: Sendable {
 
     /// Inserts records in bulk, with one audit entry for the call.
     public func insert(_ records: [CreditRecord], by actor: Actor, batch: String? = nil) async throws {
+        try await insert(records, encoded: records.map(EncodedContent.init), by: actor, batch: batch)
+    }
+
+    /// The same with each record's content encoded beforehand (`encoded[i]` is `records[i]`'s).
+    public func insert(_ records: [CreditRecord], encoded: [EncodedContent], by actor: Actor, batch: String? = nil) async throws {
+        precondition(records.count == encoded.count, "one encoded content per record")
         let now = Timestamp.now()
         try await db.bulkInsert(BulkRows(
             into: "credit_records", columns: Self.columns + ["content_hash", "batch_id", "created_at", "updated_at"],
-            rows: records.map { r in Self.values(r) + [.text(r.contentDigest), .nullable(batch), .text(now), .text(now)] }))
+            rows: zip(records, encoded).map { r, e in
+                Self.values(r, fieldsJSON: e.fieldsJSON) + [.text(e.digest), .nullable(batch), .text(now), .text(now)]
+            }))
         try await ListRepository(db: db).sync(records, fresh: true, by: actor, batch: batch)
         try await AuditLog(db: db).append(actor, action: "create", entity: "credit_records",
                                           entityID: records.count == 1 ? records[0].id : (batch.map { "batch \($0)" }),
@@ -49,12 +57,12 @@ public struct RecordRepository: Sendable {
     }
 
     /// A record's values in the order of ``columns``.
-    private static func values(_ r: CreditRecord) -> [BulkValue] {
+    private static func values(_ r: CreditRecord, fieldsJSON: String? = nil) -> [BulkValue] {
         [.text(r.subjectID), .text(r.id), .text(r.recordType), .integer(r.catalogVersion), .text(r.departmentID),
          .text(r.regionCode), .text(r.documentNumber), .nullable(r.tier?.rawValue), .text(r.decisionDate.description),
          .text(r.legalBasis), .nullable(r.schedule.start?.description), .nullable(r.schedule.end?.description),
          .nullable(r.schedule.repairEligibleFrom?.description), .text(r.schedule.submissionDue.description),
-         .text(r.status.rawValue), .bool(r.codeCheckFailed), .text(jsonText(r.fields)), .integer(r.version)]
+         .text(r.status.rawValue), .bool(r.codeCheckFailed), .text(fieldsJSON ?? jsonText(r.fields)), .integer(r.version)]
     }
 
     /// Marks a record withdrawn by its department (or after an upheld objection); returns it as withdrawn.
@@ -256,4 +264,17 @@ public struct AuditLog: Sendable {
     }
 
     public func count() async throws -> Int { try await db.count("SELECT COUNT(*) AS n FROM audit_log") }
+}
+
+/// A record's stored content worked out ahead of its write: its fields as JSON and its digest. An import
+/// encodes each row while validating, off the path that holds the writer. It stays valid while the record's
+/// content is unchanged; its id, status and version may still be set.
+public struct EncodedContent: Sendable {
+    public let fieldsJSON: String
+    public let digest: String
+
+    public init(_ record: CreditRecord) {
+        fieldsJSON = jsonText(record.fields)
+        digest = record.contentDigest
+    }
 }
