@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "XinyongExchangeTests", dependencies: ["XinyongExchange", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongSupervisionTests",
-            dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+            dependencies: ["XinyongSupervision", "XinyongExchange", "XinyongDemo", "XinyongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "XinyongParksTests", dependencies: ["XinyongParks", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(name: "XinyongCultureTests", dependencies: ["XinyongCulture", "XinyongDemo", "XinyongTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

@@ -63,10 +63,7 @@ extension DemoGenerator {
             }
         }
         let chunk = records, asOf = options.asOf
-        try await store.transaction { repos in
-            try await repos.records.insert(chunk, by: actor)
-            try await repos.records.markExpiryAnnounced(chunk.filter { $0.schedule.end.map { $0 <= asOf } ?? false }, on: asOf)
-        }
+        try await store.transaction { try await $0.records.insert(chunk, by: actor, announcedAsOf: asOf) }
         return records.count
     }
 

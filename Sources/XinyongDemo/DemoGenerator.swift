@@ -77,42 +77,86 @@ public struct DemoGenerator: Sendable {
         let departments = makeDepartments()
         try await store.transaction { try await $0.departments.insert(departments, by: actor) }
 
-        var builder = RecordBuilder(generator: self, departments: departments)
-        var records = 0, checkFailed = 0
-        for chunkStart in stride(from: 0, to: options.subjects, by: Self.chunkSize) {
-            let range = chunkStart..<min(chunkStart + Self.chunkSize, options.subjects)
-            var random = SeededRandom(seed: options.seed).fork(UInt64(chunkStart / Self.chunkSize + 1))
-            let subjects = range.map { makeSubject(index: $0, random: &random) }
-            var chunkRecords = subjects.flatMap { builder.records(for: $0, random: &random) }
-            var dueProcessRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
-            let cases = makeDueProcessCases(&chunkRecords, subjects: subjects, departments: builder.departments, random: &dueProcessRandom)
-            var commitmentRandom = SeededRandom(seed: options.seed).fork(UInt64(2_000_000 + chunkStart / Self.chunkSize))
-            let commitments = makeCommitments(&chunkRecords, subjects: subjects, random: &commitmentRandom)
-            let chunk = chunkRecords, asOf = options.asOf
-            try await store.transaction { repos in
-                try await repos.subjects.insert(subjects, by: actor)
-                try await repos.records.insert(chunk, by: actor)
-                try await repos.objections.insert(cases.objections, by: actor)
-                try await repos.repairs.insert(cases.repairs, by: actor)
-                try await repos.notices.insert(cases.notices, by: actor, batch: nil)
-                try await repos.commitments.insert(commitments, by: actor)
-                // Publicity that ended before the demo's day is history the platform never saw happen: marked as
-                // announced, so that a first start does not replay it onto the change feed.
-                try await repos.records.markExpiryAnnounced(chunk.filter { $0.schedule.end.map { $0 <= asOf } ?? false }, on: asOf)
-            }
-            records += chunkRecords.count
-            checkFailed += subjects.count { $0.codeCheckFailed }
-            progress(Progress(subjectsDone: range.upperBound, subjectsTotal: options.subjects, records: records))
+        let (records, checkFailed) = try await store.withIndexesDeferred(on: Self.loadedTables) {
+            try await writeSubjectsAndRecords(into: store, departments: departments, actor: actor, progress: progress)
         }
         // Every demo subject gets its grade as of the demo's date, so that grades, explanations and graded
         // supervision show at once; the inspection plan then draws by those grades.
         let grades = try await Evaluator.current(store: store, on: options.asOf).evaluateAll(asOf: options.asOf)
         // After the grades: associations' records never change one, and the parks' figures use them.
-        records += try await runCircleDemo(into: store, actor: actor)
-        records += try await runInspectionDemo(into: store, departments: departments, actor: actor)
+        let circleRecords = try await runCircleDemo(into: store, actor: actor)
+        let inspectionRecords = try await runInspectionDemo(into: store, departments: departments, actor: actor)
         try await runCultureDemo(into: store, actor: actor)
         try await runAgencyDemo(into: store, actor: actor)
-        return Summary(grades: grades, departments: departments.count, subjects: options.subjects, records: records, checkFailedCodes: checkFailed)
+        return Summary(grades: grades, departments: departments.count, subjects: options.subjects,
+                       records: records + circleRecords + inspectionRecords, checkFailedCodes: checkFailed)
+    }
+
+    /// The tables the subject chunks fill: on PostgreSQL their secondary indexes and foreign keys are built
+    /// once after the load (``Store/withIndexesDeferred(on:_:)``).
+    static let loadedTables = [
+        "subjects", "subject_search", "subject_name_keys", "credit_records", "list_memberships", "changes", "audit_log", "commitments",
+    ]
+
+    /// One chunk of subjects with everything written with them.
+    private struct Chunk: Sendable {
+        let range: Range<Int>
+        let subjects: [Subject]
+        let records: [CreditRecord]
+        let cases: DueProcessCases
+        let commitments: [Commitment]
+    }
+
+    /// Generates the chunks in order (document numbers run on across chunks) and writes each in one
+    /// transaction while the next is generated, so that generation and the database work side by side.
+    /// Returns the records written and the subjects whose code fails its check.
+    private func writeSubjectsAndRecords(into store: Store, departments: [Department], actor: Actor,
+                                         progress: @Sendable (Progress) -> Void) async throws -> (records: Int, checkFailed: Int) {
+        var builder = RecordBuilder(generator: self, departments: departments)
+        var records = 0, checkFailed = 0
+        var writing: Task<Void, any Error>?
+        do {
+            for chunkStart in stride(from: 0, to: options.subjects, by: Self.chunkSize) {
+                let chunk = makeChunk(from: chunkStart, builder: &builder)
+                try await writing?.value
+                if writing != nil { progress(Progress(subjectsDone: chunk.range.lowerBound, subjectsTotal: options.subjects, records: records)) }
+                writing = Task { try await write(chunk, into: store, actor: actor) }
+                records += chunk.records.count
+                checkFailed += chunk.subjects.count { $0.codeCheckFailed }
+            }
+            try await writing?.value
+        } catch {
+            _ = try? await writing?.value
+            throw error
+        }
+        progress(Progress(subjectsDone: options.subjects, subjectsTotal: options.subjects, records: records))
+        return (records, checkFailed)
+    }
+
+    private func makeChunk(from chunkStart: Int, builder: inout RecordBuilder) -> Chunk {
+        let range = chunkStart..<min(chunkStart + Self.chunkSize, options.subjects)
+        var random = SeededRandom(seed: options.seed).fork(UInt64(chunkStart / Self.chunkSize + 1))
+        let subjects = range.map { makeSubject(index: $0, random: &random) }
+        var records = subjects.flatMap { builder.records(for: $0, random: &random) }
+        var dueProcessRandom = SeededRandom(seed: options.seed).fork(UInt64(1_000_000 + chunkStart / Self.chunkSize))
+        let cases = makeDueProcessCases(&records, subjects: subjects, departments: builder.departments, random: &dueProcessRandom)
+        var commitmentRandom = SeededRandom(seed: options.seed).fork(UInt64(2_000_000 + chunkStart / Self.chunkSize))
+        let commitments = makeCommitments(&records, subjects: subjects, random: &commitmentRandom)
+        return Chunk(range: range, subjects: subjects, records: records, cases: cases, commitments: commitments)
+    }
+
+    private func write(_ chunk: Chunk, into store: Store, actor: Actor) async throws {
+        let asOf = options.asOf
+        try await store.transaction { repos in
+            try await repos.subjects.insert(chunk.subjects, by: actor)
+            // Publicity that ended before the demo's day is history the platform never saw happen: stored as
+            // announced, so that a first start does not replay it onto the change feed.
+            try await repos.records.insert(chunk.records, by: actor, announcedAsOf: asOf)
+            try await repos.objections.insert(chunk.cases.objections, by: actor)
+            try await repos.repairs.insert(chunk.cases.repairs, by: actor)
+            try await repos.notices.insert(chunk.cases.notices, by: actor, batch: nil)
+            try await repos.commitments.insert(chunk.commitments, by: actor)
+        }
     }
 
     // MARK: Departments

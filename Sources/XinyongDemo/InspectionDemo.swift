@@ -13,6 +13,13 @@ extension DemoGenerator {
     static let inspectionRegion = "431081"
     static let inspectionMatters = ["营业执照（登记证）规范使用情况的检查", "年度报告公示信息的检查", "食品经营许可情况的检查"]
 
+    /// Each inspector's cap: a fifth above an even share. The draw staffs targets greedily, so with a cap at
+    /// the even share the last targets of a large plan (a 1M-subject demo) found only one inspector with room;
+    /// with a fifth more, at least three always have room (ten at the cap would already hold every target).
+    public static func inspectorCap(targets: Int, inspectors: Int) -> Int {
+        (targets * InspectionPlan.minimumInspectorsPerTarget * 6 + 5 * inspectors - 1) / (5 * inspectors) + 2
+    }
+
     /// Returns how many result records it wrote.
     func runInspectionDemo(into store: Store, departments: [Department], actor: Actor) async throws -> Int {
         guard let department = departments.first(where: { $0.id == "\(Self.inspectionRegion)-market_regulation" }) else { return 0 }
@@ -32,7 +39,7 @@ extension DemoGenerator {
         let request = Supervision.PlanRequest(
             title: "\(valueOn.year)年资兴市市场主体“双随机、一公开”抽查", matters: Self.inspectionMatters, kinds: [.enterprise],
             regions: [Self.inspectionRegion], inspectors: inspectors,
-            maxTargetsPerInspector: targets * InspectionPlan.minimumInspectorsPerTarget / inspectors.count + 2,
+            maxTargetsPerInspector: Self.inspectorCap(targets: targets, inspectors: inspectors.count),
             publicValueName: "\(valueOn)上证综合指数收盘点位（演示数值）", publicValueOn: valueOn)
         let id = "CC\(publishedOn.description.replacingOccurrences(of: "-", with: ""))-DEMO0001"
         _ = try await service.publish(request, department: department.id, id: id, today: publishedOn, by: actor)

@@ -196,6 +196,11 @@ extension BulkValue {
         case .integer(let i): buffer.writeString(String(i))
         case .bool(let b): buffer.writeInteger(UInt8(ascii: b ? "t" : "f"))
         case .text(let s):
+            // Most text has nothing to escape: copy it whole rather than byte by byte.
+            guard s.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+                buffer.writeString(s)
+                return
+            }
             for byte in s.utf8 {
                 switch byte {
                 case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
@@ -211,3 +216,80 @@ extension BulkValue {
 
 /// A table or column name in double quotes, as both databases accept it.
 private func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+/// The secondary indexes and foreign keys of some tables, as PostgreSQL itself prints them, so that a load
+/// into empty tables can drop them and build each once at the end, as pg_restore does. Maintaining seven
+/// B-trees row by row (random UUID keys among them), a GIN index and a foreign-key lookup per row is what
+/// made the demo's COPY slow; one sort per index at the end is many times cheaper.
+struct DeferredIndexes: Sendable {
+    struct Definition: Decodable, Sendable {
+        let table, name, definition: String
+    }
+
+    let indexes: [Definition]
+    let foreignKeys: [Definition]
+
+    /// Reads the definitions, then drops them. Indexes that back a constraint (primary keys, unique
+    /// constraints, the target of a foreign key) stay.
+    static func drop(on tables: [String], db: any SQLDatabase) async throws -> DeferredIndexes {
+        let indexes = try await db.raw("""
+            SELECT c.relname AS "table", i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relname IN (\(binds: tables))
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+            ORDER BY c.relname, i.relname
+            """).all(decoding: Definition.self)
+        let foreignKeys = try await db.raw("""
+            SELECT c.relname AS "table", k.conname AS name, pg_get_constraintdef(k.oid) AS definition
+            FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND k.contype = 'f' AND c.relname IN (\(binds: tables))
+            ORDER BY c.relname, k.conname
+            """).all(decoding: Definition.self)
+        for key in foreignKeys {
+            try await db.raw("ALTER TABLE \(unsafeRaw: quoted(key.table)) DROP CONSTRAINT \(unsafeRaw: quoted(key.name))").run()
+        }
+        for index in indexes { try await db.raw("DROP INDEX \(unsafeRaw: quoted(index.name))").run() }
+        return DeferredIndexes(indexes: indexes, foreignKeys: foreignKeys)
+    }
+
+    /// Builds the indexes again, then adds the foreign keys back (each checked in one pass over its table),
+    /// and refreshes the planner's statistics of the tables.
+    func restore(on store: Store) async throws {
+        for index in indexes {
+            try await store.transaction { repos in
+                // A sort in memory instead of on disk; LOCAL ends with this transaction.
+                try await repos.db.raw("SET LOCAL maintenance_work_mem = '512MB'").run()
+                try await repos.db.raw("\(unsafeRaw: index.definition)").run()
+            }
+        }
+        for key in foreignKeys {
+            try await store.sql.raw("""
+                ALTER TABLE \(unsafeRaw: quoted(key.table)) ADD CONSTRAINT \(unsafeRaw: quoted(key.name)) \(unsafeRaw: key.definition)
+                """).run()
+        }
+        for table in Set(indexes.map(\.table) + foreignKeys.map(\.table)).sorted() {
+            try await store.sql.raw("ANALYZE \(unsafeRaw: quoted(table))").run()
+        }
+    }
+}
+
+extension Store {
+    /// Runs `load`, a bulk load into empty `tables`, with their secondary indexes and foreign keys dropped
+    /// on PostgreSQL, and builds them again afterwards, also when the load fails (so a failed load leaves the
+    /// schema whole). On SQLite it just runs `load`: its indexes are cheap to keep, and it cannot drop a
+    /// foreign key.
+    public func withIndexesDeferred<T: Sendable>(on tables: [String], _ load: () async throws -> T) async throws -> T {
+        guard url.isPostgres else { return try await load() }
+        let deferred = try await DeferredIndexes.drop(on: tables, db: sql)
+        let result: T
+        do {
+            result = try await load()
+        } catch {
+            try? await deferred.restore(on: self)
+            throw error
+        }
+        try await deferred.restore(on: self)
+        return result
+    }
+}

@@ -25,19 +25,26 @@ public struct RecordRepository: Sendable {
         let batch_id: String?
     }
 
-    /// Inserts records in bulk, with one audit entry for the call.
-    public func insert(_ records: [CreditRecord], by actor: Actor, batch: String? = nil) async throws {
-        try await insert(records, encoded: records.map(EncodedContent.init), by: actor, batch: batch)
+    /// Inserts records in bulk, with one audit entry for the call. With `announcedAsOf`, records whose
+    /// publicity ended on or before that day are written as already announced on it (history loaded in bulk,
+    /// which a first start should not replay onto the change feed); written with the row, not by a later
+    /// UPDATE, which on PostgreSQL would write each such row twice.
+    public func insert(_ records: [CreditRecord], by actor: Actor, batch: String? = nil, announcedAsOf: CivilDate? = nil) async throws {
+        try await insert(records, encoded: records.map(EncodedContent.init), by: actor, batch: batch, announcedAsOf: announcedAsOf)
     }
 
     /// The same with each record's content encoded beforehand (`encoded[i]` is `records[i]`'s).
-    public func insert(_ records: [CreditRecord], encoded: [EncodedContent], by actor: Actor, batch: String? = nil) async throws {
+    public func insert(_ records: [CreditRecord], encoded: [EncodedContent], by actor: Actor, batch: String? = nil,
+                       announcedAsOf: CivilDate? = nil) async throws {
         precondition(records.count == encoded.count, "one encoded content per record")
         let now = Timestamp.now()
+        let announced = announcedAsOf.map(\.description)
         try await db.bulkInsert(BulkRows(
-            into: "credit_records", columns: Self.columns + ["content_hash", "batch_id", "created_at", "updated_at"],
+            into: "credit_records", columns: Self.columns + ["content_hash", "batch_id", "created_at", "updated_at", "expiry_announced"],
             rows: zip(records, encoded).map { r, e in
-                Self.values(r, fieldsJSON: e.fieldsJSON) + [.text(e.digest), .nullable(batch), .text(now), .text(now)]
+                let ended = announcedAsOf.map { day in r.schedule.end.map { $0 <= day } ?? false } ?? false
+                return Self.values(r, fieldsJSON: e.fieldsJSON) + [.text(e.digest), .nullable(batch), .text(now), .text(now),
+                                                                  .nullable(ended ? announced : nil)]
             }))
         try await ListRepository(db: db).sync(records, fresh: true, by: actor, batch: batch)
         try await AuditLog(db: db).append(actor, action: "create", entity: "credit_records",
