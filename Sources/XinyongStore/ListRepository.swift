@@ -141,10 +141,12 @@ public struct ListRepository: Sendable {
 
     /// For benchmarks: the code of the first listed subject at or after `start` in key order, and of the
     /// first subject of any kind there (primary-key walks, fast on a million rows).
+    /// (Both sides of the join are bounded by `start`: otherwise PostgreSQL merge-joins from the first subject,
+    /// seconds a call at a million subjects.)
     public func codesAt(_ start: String) async throws -> (listed: String?, any: String?) {
         let listed = try await db.raw("""
             SELECT s.code FROM list_memberships m JOIN subjects s ON s.id = m.subject_id
-            WHERE m.subject_id >= \(bind: start) AND m.state = 'listed' ORDER BY m.subject_id LIMIT 1
+            WHERE m.subject_id >= \(bind: start) AND s.id >= \(bind: start) AND m.state = 'listed' ORDER BY m.subject_id LIMIT 1
             """).first(decoding: CodeRow.self)?.code
         let any = try await db.raw("""
             SELECT code FROM subjects WHERE id >= \(bind: start) AND code IS NOT NULL ORDER BY id LIMIT 1
