@@ -206,6 +206,9 @@ struct LookupRow: SQLRow {
 
     let columns: Columns
     let values: [SQLiteData]
+    /// One decoder for every row, as SQLiteKit keeps one per database: each holds a JSONDecoder, too costly
+    /// to make for every column read.
+    private static let decoder = SQLiteDataDecoder()
 
     var allColumns: [String] { columns.names }
     func contains(column: String) -> Bool { columns.index[column] != nil }
@@ -217,6 +220,6 @@ struct LookupRow: SQLRow {
 
     func decode<D: Decodable>(column: String, as: D.Type) throws -> D {
         guard let i = columns.index[column] else { throw LookupError(description: "no column '\(column)' in the row (\(columns.names))") }
-        return try SQLiteDataDecoder().decode(D.self, from: values[i])
+        return try Self.decoder.decode(D.self, from: values[i])
     }
 }
