@@ -270,8 +270,9 @@ extension EvaluationRepository {
 
     /// Changes on the feed after `seq`, oldest first: whose grade to refresh, and since when it is owed.
     public func changes(after seq: Int, limit: Int) async throws -> [(seq: Int, subjectID: String, at: String)] {
-        try await db.raw("""
-            SELECT seq, subject_id, at FROM changes WHERE seq > \(bind: seq) ORDER BY seq LIMIT \(unsafeRaw: String(limit))
+        let bound = try await ChangeFeed(db: db).settledBound()
+        return try await db.raw("""
+            SELECT seq, subject_id, at FROM changes WHERE seq > \(bind: seq) AND seq <= \(bind: bound) ORDER BY seq LIMIT \(unsafeRaw: String(limit))
             """).all(decoding: ChangeRow.self).map { ($0.seq, $0.subject_id, $0.at) }
     }
 
@@ -289,9 +290,10 @@ extension EvaluationRepository {
 
     private struct MaxRow: Decodable { let latest: Int? }
 
-    /// The newest seq on the change feed.
+    /// The newest seq on the change feed that no open transaction can still fall below.
     public func latestChange() async throws -> Int {
-        try await db.raw("SELECT MAX(seq) AS latest FROM changes").first(decoding: MaxRow.self)?.latest ?? 0
+        let newest = try await db.raw("SELECT MAX(seq) AS latest FROM changes").first(decoding: MaxRow.self)?.latest ?? 0
+        return min(newest, try await ChangeFeed(db: db).settledBound())
     }
 
     private struct LatestRow: Decodable { let latest: String? }

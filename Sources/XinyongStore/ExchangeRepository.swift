@@ -278,10 +278,11 @@ public struct ChangeFeed: Sendable {
     /// means the reader has caught up.
     public func since(_ cursor: Int, limit: Int, visibility: Visibility?) async throws -> (changes: [Change], nextCursor: Int) {
         precondition(limit > 0, "a change feed page holds at least one change")
+        let bound = try await settledBound()
         guard let visibility else {
             let changes = try await db.raw("""
                 SELECT seq, record_id, subject_id, record_type, department_id, change, version, at, batch_id, list FROM changes
-                WHERE seq > \(bind: cursor) ORDER BY seq LIMIT \(bind: limit)
+                WHERE seq > \(bind: cursor) AND seq <= \(bind: bound) ORDER BY seq LIMIT \(bind: limit)
                 """).all(decoding: Change.self)
             return (changes, changes.last?.seq ?? cursor)
         }
@@ -291,7 +292,7 @@ public struct ChangeFeed: Sendable {
             // The end of the next window of rows, visible or not; nil when nothing newer exists.
             struct Upper: Decodable { let upper: Int? }
             guard let upper = try await db.raw("""
-                SELECT MAX(seq) AS upper FROM (SELECT seq FROM changes WHERE seq > \(bind: after) ORDER BY seq LIMIT \(bind: Self.scanWindow)) w
+                SELECT MAX(seq) AS upper FROM (SELECT seq FROM changes WHERE seq > \(bind: after) AND seq <= \(bind: bound) ORDER BY seq LIMIT \(bind: Self.scanWindow)) w
                 """).first(decoding: Upper.self)?.upper
             else { break }
             let page = try await db.raw("""
@@ -310,6 +311,25 @@ public struct ChangeFeed: Sendable {
             after = found.count == limit ? page.last!.seq : upper
         }
         return (found, after)
+    }
+
+    /// The highest seq up to which the feed is settled: no transaction still open can commit a change at or
+    /// below it, so a reader that has read that far has missed nothing. On PostgreSQL it is the newest committed
+    /// seq, or lower while a writer is in flight: each holds a lock naming a floor below its own seqs
+    /// (migration 0021). The newest seq is read (in the statement's snapshot) before the locks, so a writer
+    /// without a lock yet can only get seqs above it. Read it in its own statement, outside a repeatable-read
+    /// transaction, and read the changes after it. SQLite commits its seqs in order: everything is settled.
+    public func settledBound() async throws -> Int {
+        guard db.dialect.name != "sqlite" else { return Int.max }
+        struct Bound: Decodable { let bound: Int }
+        let key = "((l.classid::int8 << 32) | l.objid::int8)"
+        let base = String(M0021FeedOrder.floorLockBase)
+        return try await db.raw("""
+            SELECT LEAST(COALESCE((SELECT MAX(seq) FROM changes), 0), COALESCE((
+                SELECT MIN(\(unsafeRaw: key) - \(unsafeRaw: base)) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND d.datname = current_database()
+                AND \(unsafeRaw: key) >= \(unsafeRaw: base)), \(unsafeRaw: String(Int.max)))) AS bound
+            """).first(decoding: Bound.self)?.bound ?? 0
     }
 
     /// `column IN (…)`, or a false condition for an empty list (which SQL does not allow after IN).

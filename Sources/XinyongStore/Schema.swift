@@ -8,5 +8,5 @@ import SQLKit
 /// BIGINT/DOUBLE PRECISION/BOOLEAN which both databases understand. Hot tables are keyed by subject
 /// so that they can be distributed by subject (Citus, YugabyteDB).
 enum Schema {
-    static let migrations: [any Migration] = [M0001Initial(), M0002Exchange(), M0003Monitoring(), M0004Search(), M0005JointMeasures(), M0006Access(), M0007MonitoringResults(), M0008DueProcess(), M0009AuditChain(), M0010Recipients(), M0011Notices(), M0012Evaluation(), M0013Inspections(), M0014Commitments(), M0015Agencies(), M0016Consents(), M0017Articles(), M0018Parks(), M0020UnannouncedExpiries()]
+    static let migrations: [any Migration] = [M0001Initial(), M0002Exchange(), M0003Monitoring(), M0004Search(), M0005JointMeasures(), M0006Access(), M0007MonitoringResults(), M0008DueProcess(), M0009AuditChain(), M0010Recipients(), M0011Notices(), M0012Evaluation(), M0013Inspections(), M0014Commitments(), M0015Agencies(), M0016Consents(), M0017Articles(), M0018Parks(), M0020UnannouncedExpiries(), M0021FeedOrder()]
 }
