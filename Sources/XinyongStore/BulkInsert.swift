@@ -229,9 +229,13 @@ struct DeferredIndexes: Sendable {
     let indexes: [Definition]
     let foreignKeys: [Definition]
 
-    /// Reads the definitions, then drops them. Indexes that back a constraint (primary keys, unique
-    /// constraints, the target of a foreign key) stay.
-    static func drop(on tables: [String], db: any SQLDatabase) async throws -> DeferredIndexes {
+    /// Reads the definitions, then drops them, in one transaction: a failure part-way drops none.
+    /// Indexes that back a constraint (primary keys, unique constraints, the target of a foreign key) stay.
+    static func drop(on tables: [String], store: Store) async throws -> DeferredIndexes {
+        try await store.transaction { try await drop(on: tables, db: $0.db) }
+    }
+
+    private static func drop(on tables: [String], db: any SQLDatabase) async throws -> DeferredIndexes {
         let indexes = try await db.raw("""
             SELECT c.relname AS "table", i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
@@ -281,7 +285,7 @@ extension Store {
     /// foreign key.
     public func withIndexesDeferred<T: Sendable>(on tables: [String], _ load: () async throws -> T) async throws -> T {
         guard url.isPostgres else { return try await load() }
-        let deferred = try await DeferredIndexes.drop(on: tables, db: sql)
+        let deferred = try await DeferredIndexes.drop(on: tables, store: self)
         let result: T
         do {
             result = try await load()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Prometheus
 import XinyongDueProcess
 import XinyongModel
 import XinyongStore
@@ -63,10 +64,15 @@ extension APIRoutes {
             ("repair", current?.repairs ?? 0, figures.repairTimes, figures.overdueRepairs.count),
         ] {
             let labels = [("kind", kind)]
-            registry.makeGauge(name: "xinyong_due_process_filed_this_month", labels: labels).set(Double(filed))
-            registry.makeGauge(name: "xinyong_due_process_overdue", labels: labels).set(Double(overdue))
-            registry.makeGauge(name: "xinyong_due_process_decision_days_median", labels: labels).set(times.medianDays ?? 0)
-            registry.makeGauge(name: "xinyong_due_process_decision_days_p90", labels: labels).set(times.p90Days ?? 0)
+            for (name, help, value) in [
+                ("filed_this_month", "Objections or repair applications filed this month", Double(filed)),
+                ("overdue", "Open objections or repairs past their deadline", Double(overdue)),
+                ("decision_days_median", "Median days from filing to decision", times.medianDays ?? 0),
+                ("decision_days_p90", "90th percentile of days from filing to decision", times.p90Days ?? 0),
+            ] {
+                let gauge = MetricNameDescriptor(namespace: "xinyong", subsystem: "due_process", metricName: name, unitName: "", helpText: help)
+                registry.makeGauge(descriptor: gauge, labels: labels).set(value)
+            }
         }
     }
 }

@@ -164,7 +164,13 @@ func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
             let admin = try await platform.keys.issue(.admin, name: "prometheus", by: Actor("test", reason: "metrics")).secret
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(admin)"]) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("hb_requests"))
+                let text = String(buffer: response.body)
+                #expect(text.contains("hb_requests"))
+                // Due process as gauges, under the names the office's dashboards use, each with its help line.
+                for name in ["filed_this_month", "overdue", "decision_days_median", "decision_days_p90"] {
+                    #expect(text.contains("# HELP xinyong_due_process_\(name) "), "help for \(name)")
+                    #expect(text.contains("xinyong_due_process_\(name){kind=\"objection\"} "), "objections' \(name)")
+                }
             }
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 let spec = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
