@@ -63,9 +63,10 @@ public struct PublicSite: Sendable {
         let records = try await repos.records.publicForSubject(subject.id, on: date)
         let profile = PublicProfile(subject: subject, records: records, catalog: { catalogs[$0] }, on: date)
         let shown = profile.sections.flatMap { $0.groups.flatMap(\.records) }
-        let departments = try await repos.departments.names(Array(Set(shown.map(\.departmentID))))
-        let disputed = try await repos.objections.open(recordIDs: shown.map(\.id))
-        return (profile, departments, disputed)
+        // Both at once: on PostgreSQL each is a round trip.
+        async let departments = repos.departments.names(Array(Set(shown.map(\.departmentID))))
+        async let disputed = repos.objections.open(recordIDs: shown.map(\.id))
+        return (profile, try await departments, try await disputed)
     }
 
     /// One public record with its subject, or nil when the public may not see it (unknown, withdrawn,

@@ -75,22 +75,28 @@ struct SiteRoutes {
             let heading = problem.status == .notFound ? "未找到该信用主体" : "无法识别的代码"
             return try platform.message(heading, detail: problem.page ?? problem.detail, input: code, context: context, status: problem.status)
         }
-        let document = try await platform.site.profile(of: subject)
+        // The page's parts are independent reads by key. On PostgreSQL each read is a round trip of its own,
+        // so they are asked for at once rather than one after another.
+        async let document = platform.site.profile(of: subject)
+        async let cases = openCases(of: subject)
+        async let grade = publicGrade(of: subject)
+        async let listed = platform.store.lookups.lists.forSubject(subject.id)
+        async let commitments = commitments(of: subject)
         var view = ProfileView(
-            document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
+            try await document, title: "\(try await document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
-            openCases: try await openCases(of: subject))
-        view.grade = try await publicGrade(of: subject)
-        view.xinyi = try await xinyi(of: subject, grade: view.grade.flatMap { Grade(rawValue: $0.grade) })
-        view.commitments = try await commitments(of: subject)
+            openCases: try await cases)
+        view.grade = try await grade
+        view.xinyi = xinyi(of: subject, memberships: try await listed.filter { $0.state == .listed }.map(\.membership),
+                           grade: view.grade.flatMap { Grade(rawValue: $0.grade) })
+        view.commitments = try await commitments
         return try platform.html("subject", context: context, view)
     }
 
     /// The Xinyi+ incentives the subject qualifies for today, from its lists in force and the grade the profile
     /// shows: nothing here may reveal a grade the office does not publish.
-    func xinyi(of subject: Subject, grade: Grade?) async throws -> [ProfileView.XinyiLine] {
-        let memberships = try await platform.store.lookups.lists.forSubject(subject.id).filter { $0.state == .listed }.map(\.membership)
-        return XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: .today()).map { q in
+    func xinyi(of subject: Subject, memberships: [ListMembership], grade: Grade?) -> [ProfileView.XinyiLine] {
+        XinyiCatalog.shipped.qualifying(XinyiStanding(kind: subject.kind, memberships: memberships, grade: grade), on: .today()).map { q in
             .init(name: q.programme.name, summary: q.programme.summary, department: q.programme.department,
                   grounds: q.grounds.map(\.criterion.label).joined(separator: "、"))
         }
