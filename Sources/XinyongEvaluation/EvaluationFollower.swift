@@ -30,14 +30,15 @@ public final class EvaluationFollower: Sendable {
         }
     }
 
-    /// Evaluates everyone when no result has today's cut-off (the first start, or a new day).
+    /// Evaluates everyone when some result has an earlier cut-off than today (the first start, a new day, or
+    /// a run that a restart stopped part-way) or some subject has none.
     public func fullRunIfOwed(today: CivilDate) async throws {
         let repos = evaluator.store.repositories.evaluations
         if fullRunDay.withLock({ $0 }) == today { return }
-        let latest = try await repos.latestAsOf()
+        let oldest = try await repos.oldestAsOf()
         let graded = try await repos.count()
         let subjects = try await evaluator.store.repositories.subjects.count()
-        if subjects > 0, latest != today || graded < subjects {
+        if subjects > 0, oldest != today || graded < subjects {
             try await evaluator.evaluateAll(asOf: today)
         }
         fullRunDay.withLock { $0 = today }

@@ -296,11 +296,12 @@ extension EvaluationRepository {
         return min(newest, try await ChangeFeed(db: db).settledBound())
     }
 
-    private struct LatestRow: Decodable { let latest: String? }
+    private struct OldestRow: Decodable { let oldest: String? }
 
-    /// The cut-off date of the newest result, to tell whether today's full run is still owed.
-    public func latestAsOf() async throws -> CivilDate? {
-        let row = try await db.raw("SELECT MAX(as_of) AS latest FROM evaluation_results").first(decoding: LatestRow.self)
-        return row?.latest.flatMap { CivilDate($0) }
+    /// The cut-off date of the oldest result, to tell whether today's full run is still owed: a run stopped
+    /// part-way (a restart) leaves results of an earlier day behind it.
+    public func oldestAsOf() async throws -> CivilDate? {
+        let row = try await db.raw("SELECT MIN(as_of) AS oldest FROM evaluation_results").first(decoding: OldestRow.self)
+        return row?.oldest.flatMap { CivilDate($0) }
     }
 }

@@ -70,6 +70,22 @@ import XinyongTestSupport
         }
     }
 
+    /// A restart part-way through the day's full run: the next start finishes it the same day.
+    @Test(arguments: Backend.allCases)
+    func aFullRunStoppedPartWayIsRunAgainTheSameDay(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let evaluator = try await Self.fixture(store)
+            let yesterday = Self.today.adding(days: -1)
+            _ = try await evaluator.evaluateAll(asOf: yesterday)
+            // Today's run had reached one subject when the server stopped.
+            try await evaluator.evaluate(subjectIDs: ["s-black"], asOf: Self.today)
+            try await EvaluationFollower(evaluator: evaluator).fullRunIfOwed(today: Self.today)
+            for id in ["s-clean", "s-fined", "s-black"] {
+                #expect(try await store.repositories.evaluations.find(id)?.asOf == Self.today, "\(id) graded as of today")
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func theFollowerRegradesASubjectWhoseRecordsChanged(_ backend: Backend) async throws {
         try await backend.withStore { store in
