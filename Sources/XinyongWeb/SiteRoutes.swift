@@ -77,13 +77,14 @@ struct SiteRoutes {
         }
         // The page's parts are independent reads by key. On PostgreSQL each read is a round trip of its own,
         // so they are asked for at once rather than one after another.
-        async let document = platform.site.profile(of: subject)
+        async let profile = platform.site.profile(of: subject)
         async let cases = openCases(of: subject)
         async let grade = publicGrade(of: subject)
         async let listed = platform.store.lookups.lists.forSubject(subject.id)
         async let commitments = commitments(of: subject)
+        let document = try await profile
         var view = ProfileView(
-            try await document, title: "\(try await document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
+            document, title: "\(document.subject.name) · 信用郴州", asOf: CivilDate.today().description,
             reportCode: subject.kind == .naturalPerson ? nil : subject.displayIdentifier,
             openCases: try await cases)
         view.grade = try await grade
