@@ -305,14 +305,19 @@ def log_in(ctx, name, password=None, expect_path=None):
 def log_out(ctx):
     """Log out with the header's 退出 button; the browser lands on /login without a session."""
     d = ctx.driver
-    buttons = d.find_elements(By.CSS_SELECTOR, "header form.logout button")
-    if not buttons:
-        d.get(ctx.url("/"))
+
+    def attempt():
+        if path_of(d) == "/login" and not (d.get_cookie("xy_session") or {}).get("value"):
+            return  # an earlier attempt logged out before Chromium replaced its page
         buttons = d.find_elements(By.CSS_SELECTOR, "header form.logout button")
-    assert buttons, "no 退出 button in the header of %s (logged in as %s?)" % (d.current_url, ctx.user)
-    assert buttons[0].text.strip() == "退出", "the header's logout button reads %r" % buttons[0].text
+        if not buttons:
+            d.get(ctx.url("/"))
+            buttons = d.find_elements(By.CSS_SELECTOR, "header form.logout button")
+        assert buttons, "no 退出 button in the header of %s (logged in as %s?)" % (d.current_url, ctx.user)
+        assert buttons[0].text.strip() == "退出", "the header's logout button reads %r" % buttons[0].text
+        click_and_wait(d, buttons[0])
     who = ctx.user
-    click_and_wait(d, buttons[0])
+    retrying_stale_pages(attempt)
     assert path_of(d) == "/login", "退出 went to %s, expected /login" % d.current_url
     assert not (d.get_cookie("xy_session") or {}).get("value"), "退出 left a session cookie"
     ctx.user = None
@@ -1018,7 +1023,7 @@ def fill_filer(driver, form):
 
 
 def office_case(ctx, path, number):
-    """The reviewer's office page, and the block of one case on it."""
+    """The reviewer's office page of open cases, and the block of one case on it."""
     d = ctx.driver
     d.get(ctx.url(path + "?status="))
     wait_for(d, "main h1")
@@ -1062,14 +1067,7 @@ def step_objection(ctx):
     assert "decision.pdf" in d.page_source, "the follow-up code does not show the filing's details"
 
     signed_in_as(ctx, REVIEWER)
-    block = office_case(ctx, "/office/objections", number)
-    click_and_wait(d, block.find_element(By.CSS_SELECTOR, "form[action$='/accept'] button"))
-    block = office_case(ctx, "/office/objections", number)
-    form = block.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
-    Select(form.find_element(By.NAME, "decision")).select_by_value("rejected")
-    fill(d, form, {"reasons": "经核实，与决定书记载一致"})
-    screenshot(ctx, "office-objections.png")
-    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    retrying_stale_pages(lambda: reject_objection(ctx, number))
     signed_out(ctx)
     d.get(ctx.url("/objections/%s" % number))
     assert text_of(d, "#case-status") == "异议不成立", "after the decision the status page says %r" % text_of(d, "#case-status")
@@ -1137,9 +1135,37 @@ def retrying_stale_pages(action, attempts=3):
             log("      (again after a replaced page: %s)" % str(error).splitlines()[0][:120])
 
 
-def grant_repair(ctx, number):
-    """The reviewer forwards the application (unless already forwarded) and records the department's grant."""
+def already_decided(ctx, path, status, number):
+    """Whether an earlier attempt, whose page was replaced under it, already decided the case: a decided case
+    is no longer among the open ones, so a repeat must look for it under its decision."""
+    ctx.driver.get(ctx.url(path + "?status=" + status))
+    wait_for(ctx.driver, "main h1")
+    return bool(ctx.driver.find_elements(By.ID, "case-%s" % number))
+
+
+def reject_objection(ctx, number):
+    """The reviewer accepts the objection (unless already accepted) and rejects it; safe to repeat."""
     d = ctx.driver
+    if already_decided(ctx, "/office/objections", "rejected", number):
+        return
+    block = office_case(ctx, "/office/objections", number)
+    accept = block.find_elements(By.CSS_SELECTOR, "form[action$='/accept'] button")
+    if accept:
+        click_and_wait(d, accept[0])
+        block = office_case(ctx, "/office/objections", number)
+    form = block.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
+    Select(form.find_element(By.NAME, "decision")).select_by_value("rejected")
+    fill(d, form, {"reasons": "经核实，与决定书记载一致"})
+    screenshot(ctx, "office-objections.png")
+    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+
+def grant_repair(ctx, number):
+    """The reviewer forwards the application (unless already forwarded) and records the department's grant;
+    safe to repeat."""
+    d = ctx.driver
+    if already_decided(ctx, "/office/repairs", "repaired", number):
+        return
     block = office_case(ctx, "/office/repairs", number)
     forward = block.find_elements(By.CSS_SELECTOR, "form[action$='/forward'] button")
     if forward:
