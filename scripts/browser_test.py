@@ -143,18 +143,35 @@ def wait_for(driver, css, timeout=30):
     return WebDriverWait(driver, timeout).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def replaced(old):
+    """A wait condition: the page of `old` is gone. Chromium reports an element of a replaced page either as
+    stale or, now and then, as "does not belong to the document"; selenium's staleness_of knows only the
+    first and raised the second out of the wait."""
+    def gone(_):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return gone
+
+
 def submit_and_wait(driver, element):
     """Submit the form of `element` and wait until the new page has replaced the old one."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.submit()
-    WebDriverWait(driver, 60).until(EC.staleness_of(old))
+    WebDriverWait(driver, 60).until(replaced(old))
     WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def click_and_wait(driver, element):
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 60).until(EC.staleness_of(old))
+    WebDriverWait(driver, 60).until(replaced(old))
     WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -1143,41 +1160,31 @@ def already_decided(ctx, path, status, number):
     return bool(ctx.driver.find_elements(By.ID, "case-%s" % number))
 
 
-def reject_objection(ctx, number):
-    """The reviewer accepts the objection (unless already accepted) and rejects it; safe to repeat."""
+def decide_case(ctx, path, number, step, decision, reasons, shot=None):
+    """The reviewer takes a case's first step (accepting an objection, forwarding a repair) unless it was
+    taken, then records `decision`; safe to repeat after Chromium replaced a page under an earlier attempt."""
     d = ctx.driver
-    if already_decided(ctx, "/office/objections", "rejected", number):
+    if already_decided(ctx, path, decision, number):
         return
-    block = office_case(ctx, "/office/objections", number)
-    accept = block.find_elements(By.CSS_SELECTOR, "form[action$='/accept'] button")
-    if accept:
-        click_and_wait(d, accept[0])
-        block = office_case(ctx, "/office/objections", number)
+    block = office_case(ctx, path, number)
+    buttons = block.find_elements(By.CSS_SELECTOR, "form[action$='/%s'] button" % step)
+    if buttons:
+        click_and_wait(d, buttons[0])
+        block = office_case(ctx, path, number)
     form = block.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
-    Select(form.find_element(By.NAME, "decision")).select_by_value("rejected")
-    fill(d, form, {"reasons": "经核实，与决定书记载一致"})
-    screenshot(ctx, "office-objections.png")
+    Select(form.find_element(By.NAME, "decision")).select_by_value(decision)
+    fill(d, form, {"reasons": reasons})
+    if shot:
+        screenshot(ctx, shot)
     click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+
+def reject_objection(ctx, number):
+    decide_case(ctx, "/office/objections", number, "accept", "rejected", "经核实，与决定书记载一致", shot="office-objections.png")
 
 
 def grant_repair(ctx, number):
-    """The reviewer forwards the application (unless already forwarded) and records the department's grant;
-    safe to repeat."""
-    d = ctx.driver
-    if already_decided(ctx, "/office/repairs", "repaired", number):
-        return
-    block = office_case(ctx, "/office/repairs", number)
-    forward = block.find_elements(By.CSS_SELECTOR, "form[action$='/forward'] button")
-    if forward:
-        click_and_wait(d, forward[0])
-        block = office_case(ctx, "/office/repairs", number)
-    forms = block.find_elements(By.CSS_SELECTOR, "form[action$='/decision']")
-    if not forms:
-        return  # decided by an earlier attempt whose page was replaced under it
-    form = forms[0]
-    Select(form.find_element(By.NAME, "decision")).select_by_value("repaired")
-    fill(d, form, {"reasons": "失信行为已纠正，同意修复"})
-    click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    decide_case(ctx, "/office/repairs", number, "forward", "repaired", "失信行为已纠正，同意修复")
 
 
 def step_clerk_logout(ctx):
