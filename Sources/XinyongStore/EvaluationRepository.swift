@@ -291,9 +291,11 @@ extension EvaluationRepository {
     private struct MaxRow: Decodable { let latest: Int? }
 
     /// The newest seq on the change feed that no open transaction can still fall below.
+    /// On PostgreSQL the settled bound is that already (it caps the newest seq); on SQLite, which commits seqs
+    /// in order, it is the newest seq.
     public func latestChange() async throws -> Int {
-        let newest = try await db.raw("SELECT MAX(seq) AS latest FROM changes").first(decoding: MaxRow.self)?.latest ?? 0
-        return min(newest, try await ChangeFeed(db: db).settledBound())
+        guard db.dialect.name == "sqlite" else { return try await ChangeFeed(db: db).settledBound() }
+        return try await db.raw("SELECT MAX(seq) AS latest FROM changes").first(decoding: MaxRow.self)?.latest ?? 0
     }
 
     private struct OldestRow: Decodable { let oldest: String? }
