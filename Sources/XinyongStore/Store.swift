@@ -17,7 +17,7 @@ public final class Store: Sendable {
     let fluent: any FluentKit.Database
     /// Where checks wait for the main writer (SQLite only; see ``CheckJournal``).
     public let checkJournal: CheckJournal?
-    /// Key lookups on a hot path: on SQLite ``SQLiteLookups``, on PostgreSQL the same handle as ``sql``.
+    /// Key lookups on a hot path through statements prepared once per connection: ``SQLiteLookups``, ``PostgresLookups``.
     private let lookupDB: any SQLDatabase
     /// When the running transaction began (SQLite runs one at a time).
     private let writer = Mutex<ContinuousClock.Instant?>(nil)
@@ -69,7 +69,7 @@ public final class Store: Sendable {
         let journal = url.isPostgres ? nil : CheckJournal(db: databases.database(Self.checkJournal, logger: logger, on: eventLoop) as! any SQLDatabase)
         let lookups: any SQLDatabase = switch url {
         case .sqlite(let path): SQLiteLookups(path: path, logger: logger, eventLoop: eventLoop)
-        case .postgres: reader as! any SQLDatabase
+        case .postgres: PostgresLookups(pool: reader as! any SQLDatabase) ?? reader as! any SQLDatabase
         }
         let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, lookups: lookups, journal: journal, databases: databases,
                           threadPool: threadPool)

@@ -39,6 +39,15 @@ import XinyongTestSupport
                 SELECT \(bind: 7) AS n, \(bind: 2.5) AS x, \(bind: "文字") AS t, \(bind: true) AS b, \(bind: String?.none) AS missing
                 """).first(decoding: Values.self)
             #expect(values == Values(n: 7, x: 2.5, t: "文字", b: true, missing: nil))
+            // On PostgreSQL text values reach a kept statement as quoted literals: none may change the statement.
+            struct Text: Decodable { let t: String }
+            for text in ["O'Brien \\ 文字", "a$v$b", "$v$", "x'); DROP TABLE regions; --", "plain"] {
+                for _ in 0..<2 {
+                    let read = try await store.lookups.db.raw("SELECT \(bind: text) AS t").first(decoding: Text.self)
+                    #expect(read?.t == text)
+                }
+            }
+            #expect(try await store.repositories.regions.count() == 3427)
         }
     }
 
