@@ -49,8 +49,9 @@ final class PostgresLookups: SQLDatabase {
         let (sql, binds) = serialize(query)
         let texts = binds.compactMap { $0 as? String }
         // A value with `$` could end its literal; one with NUL would cut the statement short (PostgreSQL reads a
-        // statement up to NUL and would refuse it then; the plain path refuses it plainly).
-        guard texts.count == binds.count, !texts.contains(where: { $0.contains("$") || $0.contains("\0") }) else {
+        // statement up to NUL and would refuse it then; the plain path refuses it plainly). Bytes, not characters:
+        // a `$` inside a grapheme cluster (after a prepending mark, before a combining one) is no `$` Character.
+        guard texts.count == binds.count, !texts.contains(where: { $0.utf8.contains { $0 == UInt8(ascii: "$") || $0 == 0 } }) else {
             return pool.execute(sql: query, onRow)
         }
         return postgres.withConnection { connection in

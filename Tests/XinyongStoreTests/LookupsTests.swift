@@ -41,7 +41,9 @@ import XinyongTestSupport
             #expect(values == Values(n: 7, x: 2.5, t: "文字", b: true, missing: nil))
             // On PostgreSQL text values reach a kept statement as quoted literals: none may change the statement.
             struct Text: Decodable { let t: String }
-            for text in ["O'Brien \\ 文字", "a$v$b", "$v$", "x'); DROP TABLE regions; --", "plain"] {
+            // The last: `$v$` whose dollars hide in grapheme clusters (U+0600 prepends, U+0301 combines).
+            for text in ["O'Brien \\ 文字", "a$v$b", "$v$", "x'); DROP TABLE regions; --", "plain",
+                         "\u{0600}$v$\u{0301}); DROP TABLE regions; --"] {
                 for _ in 0..<2 {
                     let read = try await store.lookups.db.raw("SELECT \(bind: text) AS t").first(decoding: Text.self)
                     #expect(read?.t == text)
