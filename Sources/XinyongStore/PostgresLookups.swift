@@ -10,7 +10,7 @@ import Synchronization
 /// SQLKit sends every statement unnamed, so PostgreSQL parses and plans it again on every call: for a check's
 /// first read, planning took three times as long as running it (0.34–0.54 ms against 0.15 ms). Here a read whose
 /// values are all text is prepared with SQL's own PREPARE the first time a connection sees it, and then run as
-/// `EXECUTE name('value', …)`, which PostgreSQL parses in microseconds and runs from the kept plan. EXECUTE takes
+/// `EXECUTE name($v$value$v$, …)`, which PostgreSQL parses in microseconds and runs from the kept plan. EXECUTE takes
 /// no bound parameters, so the values go in as dollar-quoted literals, and a value containing `$` (or NUL) goes
 /// the plain way: nothing in a value can then end its literal. (PostgresNIO's protocol-level preparation is not used:
 /// it reads binary results as text.) Any other read, and a statement that cannot be prepared with text
