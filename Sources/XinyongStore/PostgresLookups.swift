@@ -58,7 +58,15 @@ final class PostgresLookups: SQLDatabase {
             let db = connection.sql(queryLogLevel: nil)
             switch self.route(sql, on: connection) {
             case .execute(let name):
-                return db.execute(sql: Self.call(name, texts), onRow)
+                return db.execute(sql: Self.call(name, texts), onRow).flatMapError { error in
+                    // Gone from the session (a pooler in transaction mode hands out another server connection, or
+                    // someone ran DEALLOCATE): nothing was read, so run it plainly, and plainly from now on.
+                    guard (error as? PSQLError)?.serverInfo?[.sqlState] == Self.missingStatement else {
+                        return connection.eventLoop.makeFailedFuture(error)
+                    }
+                    self.remember(nil, for: sql, on: connection)
+                    return db.execute(sql: query, onRow)
+                }
             case .unprepared:
                 return db.execute(sql: query, onRow)
             case .prepareThenExecute(let name):
@@ -76,6 +84,9 @@ final class PostgresLookups: SQLDatabase {
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         try await (execute(sql: query, onRow) as EventLoopFuture<Void>).get()
     }
+
+    /// SQLSTATE invalid_sql_statement_name: EXECUTE of a statement this session does not have.
+    static let missingStatement = "26000"
 
     /// `EXECUTE name($v$value$v$, …)`; the values contain no `$` and no NUL, so none can close its quotes.
     private static func call(_ name: String, _ values: [String]) -> SQLRaw {
