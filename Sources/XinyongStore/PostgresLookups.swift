@@ -33,11 +33,10 @@ final class PostgresLookups: SQLDatabase {
     /// Where a read goes on a connection.
     private enum Route { case execute(String), prepareThenExecute(String), unprepared }
 
-    /// nil unless `pool` is a PostgreSQL database (fluent's is both an SQL and a Postgres database).
-    init?(pool: any SQLDatabase) {
-        guard let postgres = pool as? any PostgresDatabase else { return nil }
+    /// `pool` is fluent's PostgreSQL database, which is both an SQL and a Postgres database.
+    init(pool: any SQLDatabase & PostgresDatabase) {
         self.pool = pool
-        self.postgres = postgres
+        self.postgres = pool
     }
 
     var logger: Logger { pool.logger }

@@ -69,7 +69,7 @@ public final class Store: Sendable {
         let journal = url.isPostgres ? nil : CheckJournal(db: databases.database(Self.checkJournal, logger: logger, on: eventLoop) as! any SQLDatabase)
         let lookups: any SQLDatabase = switch url {
         case .sqlite(let path): SQLiteLookups(path: path, logger: logger, eventLoop: eventLoop)
-        case .postgres: PostgresLookups(pool: reader as! any SQLDatabase) ?? reader as! any SQLDatabase
+        case .postgres: PostgresLookups(pool: reader as! any SQLDatabase & PostgresDatabase)
         }
         let store = Store(url: url, fluent: writer, reader: reader as! any SQLDatabase, lookups: lookups, journal: journal, databases: databases,
                           threadPool: threadPool)
