@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "XinyongPublicationTests", dependencies: ["XinyongPublication", "XinyongDemo", "XinyongTestSupport"]),
         .testTarget(
             name: "XinyongJointTests",
-            dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDueProcess", "XinyongDemo", "XinyongTestSupport"],
+            dependencies: ["XinyongJoint", "XinyongExchange", "XinyongDueProcess", "XinyongEvaluation", "XinyongDemo", "XinyongTestSupport"],
             resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v6]

@@ -155,14 +155,13 @@ public final class JointService: Sendable {
             let active = view.memberships.filter { $0.membership.isActive(on: today) }
             let names = try await departments(active.map(\.membership.departmentID))
             let typeNames = cache.withLock { $0.recordTypeNames }
-            let disputed = active.isEmpty ? [] : try await store.lookups.objections.open(recordIDs: active.map(\.membership.recordID))
             answer.memberships = active.map { m in
                 let x = m.membership
                 return .init(list: x.list.rawValue, listName: x.list.name, recordId: x.recordID, recordType: x.recordType,
                              recordTypeName: typeNames[x.recordType] ?? x.recordType, documentNumber: x.documentNumber,
                              department: .init(id: x.departmentID, name: names[x.departmentID]?.name ?? x.departmentID, category: m.sourceCategory),
                              legalBasis: x.legalBasis, start: x.start.description, end: x.end.description,
-                             underObjection: disputed.contains(x.recordID))
+                             underObjection: view.disputed.contains(x.recordID))
             }
             let sources = Dictionary(active.map { ($0.membership.recordID, $0.sourceCategory) }, uniquingKeysWith: { a, _ in a })
             let applicable = catalog.applicable(to: active.map(\.membership), departmentCategory: department.category,
@@ -185,7 +184,7 @@ public final class JointService: Sendable {
                       issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)
             }
             answer.result = !active.isEmpty ? .hit : answer.pendingNotice.isEmpty ? .clear : .pendingNotice
-            answer.evaluation = try await store.lookups.evaluations.find(s.id, contributions: false).map { e in
+            answer.evaluation = view.evaluation.map { e in
                 .init(grade: e.grade.rawValue, score: e.score, modelVersion: e.modelVersion, asOf: e.asOf.description,
                       reasons: e.reasons.map { .init(code: $0.code, text: $0.text, recordId: $0.recordID) })
             }

@@ -1,10 +1,15 @@
 import SQLKit
 import XinyongModel
 
-/// A subject found for a check, with its memberships in force and how fresh its data is: one query.
+/// A subject found for a check, with its memberships in force, which of them are disputed, its grade and how
+/// fresh its data is: one query, where it was four reads (each a round trip on PostgreSQL).
 public struct CheckSubjectView: Sendable {
     public let subject: Subject
     public let memberships: [StoredMembership]
+    /// Records of those memberships with an open objection.
+    public let disputed: Set<String>
+    /// The subject's current grade and reasons (no contributions), when it was ever evaluated.
+    public let evaluation: StoredEvaluation?
     /// Latest write to any of the subject's records.
     public let recordsUpdatedAt: String?
 }
@@ -18,7 +23,10 @@ extension CheckRepository {
         let region_code, status: String
         let registered_on: String?
         let records_updated_at: String?
+        let e_model_version: Int?, e_as_of: String?, e_score: Double?, e_grade: String?, e_veto: String?, e_reasons: String?
+        let e_evaluated_at: String?
         let record_id, list, record_type, department_id, source_category, document_no, legal_basis, start_date, end_date: String?
+        let under_objection: Bool
     }
 
     /// The subject with this code (or id) and its memberships in force on `date`, with freshness.
@@ -29,9 +37,13 @@ extension CheckRepository {
             SELECT s.id, s.kind, s.name, s.former_names, s.code, s.code_check_failed, s.legacy_reg_no, s.person_id_masked,
             s.region_code, s.status, s.registered_on,
             (SELECT MAX(r.updated_at) FROM credit_records r WHERE r.subject_id = s.id) AS records_updated_at,
+            e.model_version AS e_model_version, e.as_of AS e_as_of, e.score AS e_score, e.grade AS e_grade, e.veto AS e_veto,
+            e.reasons AS e_reasons, e.evaluated_at AS e_evaluated_at,
             m.record_id, m.list, m.record_type, m.department_id, m.source_category, m.document_no, m.legal_basis,
-            m.start_date, m.end_date
-            FROM subjects s LEFT JOIN list_memberships m ON m.subject_id = s.id AND m.state = 'listed'
+            m.start_date, m.end_date,
+            EXISTS (SELECT 1 FROM objections o WHERE o.record_id = m.record_id AND o.status IN (\(binds: ObjectionRepository.openStatuses))) AS under_objection
+            FROM subjects s LEFT JOIN evaluation_results e ON e.subject_id = s.id
+            LEFT JOIN list_memberships m ON m.subject_id = s.id AND m.state = 'listed'
             AND m.start_date <= \(bind: day) AND m.end_date > \(bind: day)
             WHERE \(filter) ORDER BY m.list, m.start_date
             """).all(decoding: ViewRow.self)
@@ -55,6 +67,14 @@ extension CheckRepository {
                 source_category: r.source_category ?? "", document_no: r.document_no ?? "", legal_basis: r.legal_basis ?? "",
                 start_date: start, end_date: end, state: "listed", ended_on: nil, ended_reason: nil))
         }
-        return CheckSubjectView(subject: subject, memberships: memberships, recordsUpdatedAt: first.records_updated_at)
+        var evaluation: StoredEvaluation?
+        if let version = first.e_model_version, let asOf = first.e_as_of, let score = first.e_score, let grade = first.e_grade,
+            let reasons = first.e_reasons, let evaluatedAt = first.e_evaluated_at {
+            evaluation = try EvaluationRepository.stored(subjectID: first.id, modelVersion: version, asOf: asOf, score: score, grade: grade,
+                                                         veto: first.e_veto, reasons: reasons, evaluatedAt: evaluatedAt)
+        }
+        return CheckSubjectView(subject: subject, memberships: memberships,
+                                disputed: Set(rows.filter(\.under_objection).compactMap(\.record_id)),
+                                evaluation: evaluation, recordsUpdatedAt: first.records_updated_at)
     }
 }

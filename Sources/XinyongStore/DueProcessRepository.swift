@@ -48,6 +48,9 @@ public struct ObjectionCase: Sendable, Equatable {
 public struct ObjectionRepository: Sendable {
     let db: any SQLDatabase
 
+    /// The statuses of an objection still under way.
+    static let openStatuses = Objection.Status.allCases.filter(\.isOpen).map(\.rawValue)
+
     private struct Row: Decodable {
         let subject_id, id, record_id, ground, status, filed_at, due_on, kind: String
         let decided_at, outcome, department_id, region_code, filer_name, filer_identifier, filer_contact: String?
@@ -87,10 +90,9 @@ public struct ObjectionRepository: Sendable {
 
     /// The open objection this filer already has on this record, if any.
     public func openNumber(recordID: String, filerIdentifier: String) async throws -> String? {
-        let open = Objection.Status.allCases.filter(\.isOpen).map(\.rawValue)
-        return try await db.raw("""
+        try await db.raw("""
             \(Self.select) WHERE record_id = \(bind: recordID) AND filer_identifier = \(bind: filerIdentifier)
-            AND status IN (\(binds: open))
+            AND status IN (\(binds: Self.openStatuses))
             """).first(decoding: Row.self)?.id
     }
 
@@ -132,9 +134,8 @@ public struct ObjectionRepository: Sendable {
     /// Which of `recordIDs` have an open objection.
     public func open(recordIDs: [String]) async throws -> Set<String> {
         guard !recordIDs.isEmpty else { return [] }
-        let open = Objection.Status.allCases.filter(\.isOpen).map(\.rawValue)
         let rows = try await db.raw("""
-            SELECT record_id FROM objections WHERE record_id IN (\(binds: recordIDs)) AND status IN (\(binds: open))
+            SELECT record_id FROM objections WHERE record_id IN (\(binds: recordIDs)) AND status IN (\(binds: Self.openStatuses))
             """).all(decoding: RecordIDRow.self)
         return Set(rows.map(\.record_id))
     }

@@ -217,19 +217,27 @@ extension EvaluationRepository {
             .first(decoding: ResultRow.self) else { return nil }
         let contributions = !withContributions ? [] : try await db.select().columns("*").from("evaluation_contributions")
             .where("subject_id", .equal, subjectID).orderBy("points").all(decoding: ContributionRow.self)
-        guard let grade = Grade(rawValue: row.grade), let asOf = CivilDate(row.as_of) else {
-            throw StoredDataError(description: "evaluation_results for \(subjectID) holds grade '\(row.grade)' / as_of '\(row.as_of)'")
+        var evaluation = try Self.stored(subjectID: subjectID, modelVersion: row.model_version, asOf: row.as_of, score: row.score,
+                                         grade: row.grade, veto: row.veto, reasons: row.reasons, evaluatedAt: row.evaluated_at)
+        evaluation.contributions = contributions.map {
+            Contribution(ruleID: $0.rule_id, recordID: $0.record_id, recordType: $0.record_type, departmentID: $0.department_id,
+                         date: CivilDate($0.record_date) ?? evaluation.asOf, expiry: CivilDate($0.expiry) ?? evaluation.asOf,
+                         rawPoints: $0.raw_points, points: $0.points)
+        }
+        return evaluation
+    }
+
+    /// An evaluation_results row as the model's evaluation, without contributions.
+    static func stored(subjectID: String, modelVersion: Int, asOf: String, score: Double, grade: String, veto: String?,
+                       reasons: String, evaluatedAt: String) throws -> StoredEvaluation {
+        guard let level = Grade(rawValue: grade), let day = CivilDate(asOf) else {
+            throw StoredDataError(description: "evaluation_results for \(subjectID) holds grade '\(grade)' / as_of '\(asOf)'")
         }
         return StoredEvaluation(
-            subjectID: subjectID, modelVersion: row.model_version, asOf: asOf, score: row.score, grade: grade,
-            vetoes: try row.veto.map { try decodeJSON([AppliedVeto].self, $0, column: "evaluation_results.veto") } ?? [],
-            reasons: try decodeJSON([EvaluationReason].self, row.reasons, column: "evaluation_results.reasons"),
-            evaluatedAt: row.evaluated_at,
-            contributions: contributions.map {
-                Contribution(ruleID: $0.rule_id, recordID: $0.record_id, recordType: $0.record_type, departmentID: $0.department_id,
-                             date: CivilDate($0.record_date) ?? asOf, expiry: CivilDate($0.expiry) ?? asOf,
-                             rawPoints: $0.raw_points, points: $0.points)
-            })
+            subjectID: subjectID, modelVersion: modelVersion, asOf: day, score: score, grade: level,
+            vetoes: try veto.map { try decodeJSON([AppliedVeto].self, $0, column: "evaluation_results.veto") } ?? [],
+            reasons: try decodeJSON([EvaluationReason].self, reasons, column: "evaluation_results.reasons"),
+            evaluatedAt: evaluatedAt, contributions: [])
     }
 
     // MARK: Figures

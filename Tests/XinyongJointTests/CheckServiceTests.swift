@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import SQLKit
 import Testing
+import XinyongDueProcess
+import XinyongEvaluation
 import XinyongExchange
 import XinyongModel
 import XinyongTestSupport
@@ -107,6 +109,38 @@ struct JointHarness {
             #expect(try await store.repositories.audit.entries(entity: "list_memberships").contains { $0.action == "delisted" && $0.actor == "court-key" })
             let after = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
             #expect(after.result == .clear && after.memberships.isEmpty && after.measures.isEmpty)
+        }
+    }
+
+    /// The answer's subject part comes from one read: a listing under an open objection says so until the
+    /// objection is decided, and the subject's grade appears once it has been evaluated.
+    @Test(arguments: Backend.allCases)
+    func answersMarkDisputedListingsAndCarryTheGrade(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            let h = try await JointHarness.make(store)
+            let code = JointHarness.code(40)
+            try await h.submit("judgment_defaulter", department: "431000-court", [h.defaulter(code, name: "郴州市四十号商贸有限公司", document: "（2025）湘10执40号")])
+            let before = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
+            let record = try #require(before.memberships.first?.recordId)
+            #expect(before.memberships.map(\.underObjection) == [false])
+            #expect(before.evaluation == nil)
+
+            let dueProcess = DueProcess(store: store, catalog: .shipped)
+            let receipt = try await dueProcess.fileObjection(
+                .init(recordID: record, kind: .content, statement: "欠款已于判决后全部履行",
+                      filer: Filer(name: "郴州市四十号商贸有限公司", identifier: code, contact: "0735-2000040")))
+            let disputed = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
+            #expect(disputed.result == .hit && disputed.memberships.map(\.underObjection) == [true])
+
+            _ = try await dueProcess.decide(objection: receipt.number, .rejected, reasons: "履行发生在列入之后",
+                                            by: Decider(actor: Actor("user:reviewer", reason: "objection")))
+            try await Evaluator.current(store: store).evaluate(subjectIDs: [code], asOf: JointHarness.today)
+            let graded = try #require(try await store.repositories.evaluations.find(code))
+            let after = try await h.check(code: code, department: "431002-housing", scenario: "bidding")
+            #expect(after.memberships.map(\.underObjection) == [false])
+            #expect(after.evaluation?.grade == graded.grade.rawValue && after.evaluation?.score == graded.score)
+            #expect(after.evaluation?.reasons.map(\.recordId) == graded.reasons.map(\.recordID))
+            #expect(after.evaluation?.reasons.contains { $0.recordId == record } == true)
         }
     }
 
