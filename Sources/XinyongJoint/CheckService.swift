@@ -178,7 +178,7 @@ public final class JointService: Sendable {
             }
             // A record still in its notice period puts nobody on a list: it carries no measures, but the department
             // learns that a listing may follow.
-            answer.pendingNotice = try await store.lookups.notices.open(subjectID: s.id).map { n in
+            answer.pendingNotice = !view.hasOpenNotices ? [] : try await store.lookups.notices.open(subjectID: s.id).map { n in
                 .init(list: n.list.rawValue, listName: n.list.name, recordId: n.recordID, recordType: n.recordType,
                       recordTypeName: typeNames[n.recordType] ?? n.recordType, noticeId: n.id, state: n.state.rawValue,
                       issuedOn: n.issuedOn.description, graceUntil: n.graceUntil.description)

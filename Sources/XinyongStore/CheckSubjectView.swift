@@ -1,8 +1,8 @@
 import SQLKit
 import XinyongModel
 
-/// A subject found for a check, with its memberships in force, which of them are disputed, its grade and how
-/// fresh its data is: one query, where it was four reads (each a round trip on PostgreSQL).
+/// A subject found for a check, with its memberships in force, which of them are disputed, its grade, whether it
+/// has notices open and how fresh its data is: one query, where it was four reads (each a round trip on PostgreSQL).
 public struct CheckSubjectView: Sendable {
     public let subject: Subject
     public let memberships: [StoredMembership]
@@ -10,6 +10,8 @@ public struct CheckSubjectView: Sendable {
     public let disputed: Set<String>
     /// The subject's current grade and reasons (no contributions), when it was ever evaluated.
     public let evaluation: StoredEvaluation?
+    /// Whether a notice before listing is open for the subject (rare: only then are the notices read).
+    public let hasOpenNotices: Bool
     /// Latest write to any of the subject's records.
     public let recordsUpdatedAt: String?
 }
@@ -25,6 +27,7 @@ extension CheckRepository {
         let records_updated_at: String?
         let e_model_version: Int?, e_as_of: String?, e_score: Double?, e_grade: String?, e_veto: String?, e_reasons: String?
         let e_evaluated_at: String?
+        let open_notices: Bool
         let record_id, list, record_type, department_id, source_category, document_no, legal_basis, start_date, end_date: String?
         let under_objection: Bool
     }
@@ -39,6 +42,7 @@ extension CheckRepository {
             (SELECT MAX(r.updated_at) FROM credit_records r WHERE r.subject_id = s.id) AS records_updated_at,
             e.model_version AS e_model_version, e.as_of AS e_as_of, e.score AS e_score, e.grade AS e_grade, e.veto AS e_veto,
             e.reasons AS e_reasons, e.evaluated_at AS e_evaluated_at,
+            EXISTS (SELECT 1 FROM notices n WHERE n.subject_id = s.id AND n.state IN (\(binds: NoticeRepository.openStates))) AS open_notices,
             m.record_id, m.list, m.record_type, m.department_id, m.source_category, m.document_no, m.legal_basis,
             m.start_date, m.end_date,
             EXISTS (SELECT 1 FROM objections o WHERE o.record_id = m.record_id AND o.status IN (\(binds: ObjectionRepository.openStatuses))) AS under_objection
@@ -75,6 +79,6 @@ extension CheckRepository {
         }
         return CheckSubjectView(subject: subject, memberships: memberships,
                                 disputed: Set(rows.filter(\.under_objection).compactMap(\.record_id)),
-                                evaluation: evaluation, recordsUpdatedAt: first.records_updated_at)
+                                evaluation: evaluation, hasOpenNotices: first.open_notices, recordsUpdatedAt: first.records_updated_at)
     }
 }
