@@ -32,7 +32,9 @@ extension CheckRepository {
         let under_objection: Bool
     }
 
-    /// The subject with this code (or id) and its memberships in force on `date`, with freshness.
+    /// The subject with this code (or id) and its memberships in force on `date`, with freshness. Every table is
+    /// joined on the subject id, so that on a database distributed by subject (docs/scaling.md) the read stays on
+    /// the subject's node.
     public func view(code: String? = nil, subjectID: String? = nil, on date: CivilDate) async throws -> CheckSubjectView? {
         let day = date.description
         let filter: SQLQueryString = if let code { "s.code = \(bind: code)" } else { "s.id = \(bind: subjectID ?? "")" }
@@ -45,7 +47,8 @@ extension CheckRepository {
             EXISTS (SELECT 1 FROM notices n WHERE n.subject_id = s.id AND n.state IN (\(binds: NoticeRepository.openStates))) AS open_notices,
             m.record_id, m.list, m.record_type, m.department_id, m.source_category, m.document_no, m.legal_basis,
             m.start_date, m.end_date,
-            EXISTS (SELECT 1 FROM objections o WHERE o.record_id = m.record_id AND o.status IN (\(binds: ObjectionRepository.openStatuses))) AS under_objection
+            EXISTS (SELECT 1 FROM objections o WHERE o.subject_id = m.subject_id AND o.record_id = m.record_id
+                    AND o.status IN (\(binds: ObjectionRepository.openStatuses))) AS under_objection
             FROM subjects s LEFT JOIN evaluation_results e ON e.subject_id = s.id
             LEFT JOIN list_memberships m ON m.subject_id = s.id AND m.state = 'listed'
             AND m.start_date <= \(bind: day) AND m.end_date > \(bind: day)
