@@ -3,6 +3,7 @@ import XinyongModel
 
 /// A subject found for a check, with its memberships in force, which of them are disputed, its grade, whether it
 /// has notices open and how fresh its data is: one query, where it was four reads (each a round trip on PostgreSQL).
+/// The notices themselves are a second read, made only when one is open.
 public struct CheckSubjectView: Sendable {
     public let subject: Subject
     public let memberships: [StoredMembership]
