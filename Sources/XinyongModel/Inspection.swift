@@ -230,6 +230,10 @@ public struct InspectionPlan: Sendable, Decodable, Equatable {
     public static let algorithmName = "xinyong-draw-1"
     /// The Administrative Penalty Law (art. 42) requires at least two enforcement officers.
     public static let minimumInspectorsPerTarget = 2
+    /// Bounds on the plan's ratios: far above any real plan (an inspection team, a year's caseload), low enough
+    /// that no product of them overflows.
+    public static let maximumInspectorsPerTarget = 20
+    public static let maximumTargetsPerInspector = 100_000
 
     public var targetCount: Int { strata.reduce(0) { $0 + $1.targets } }
 
@@ -336,14 +340,21 @@ public struct InspectionPlan: Sendable, Decodable, Equatable {
         if d.inspectorsPerTarget < minimumInspectorsPerTarget {
             out.append("each target needs at least \(minimumInspectorsPerTarget) inspectors, not \(d.inspectorsPerTarget)")
         }
+        if d.inspectorsPerTarget > maximumInspectorsPerTarget {
+            out.append("each target takes at most \(maximumInspectorsPerTarget) inspectors, not \(d.inspectorsPerTarget)")
+        }
         if d.maxTargetsPerInspector < 1 { out.append("the most targets per inspector must be at least 1") }
+        if d.maxTargetsPerInspector > maximumTargetsPerInspector {
+            out.append("the most targets per inspector can be at most \(maximumTargetsPerInspector), not \(d.maxTargetsPerInspector)")
+        }
         return out
     }
 
     /// The pool must be able to staff every target the ratios draw.
     private static func capacityDefects(_ d: InspectionPlanDraft, targets: Int) -> [String] {
-        let needed = targets * d.inspectorsPerTarget
-        let capacity = d.inspectors.count * max(d.maxTargetsPerInspector, 0)
+        // Saturating: out-of-range ratios are refused above, and must not trap the process on the way.
+        let needed = saturating(targets, times: d.inspectorsPerTarget)
+        let capacity = saturating(d.inspectors.count, times: max(d.maxTargetsPerInspector, 0))
         if d.inspectors.count < d.inspectorsPerTarget {
             return ["the inspector pool has \(d.inspectors.count) inspectors, fewer than the \(d.inspectorsPerTarget) each target needs"]
         }
@@ -352,6 +363,11 @@ public struct InspectionPlan: Sendable, Decodable, Equatable {
                     + "\(d.inspectors.count) inspectors at most \(d.maxTargetsPerInspector) targets each give \(capacity)"]
         }
         return []
+    }
+
+    private static func saturating(_ a: Int, times b: Int) -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? Int.max : product
     }
 
     /// A candidate that too few inspectors may inspect could be drawn and then not be staffed: refuse now.

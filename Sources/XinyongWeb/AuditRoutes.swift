@@ -24,7 +24,7 @@ struct AuditRoutes {
     /// The search as the query string gives it; dates are Beijing calendar days, inclusive.
     func query(_ request: Request) async throws -> (AuditQuery, [String: String]) {
         let q = PublicQuery(request: request)
-        var query = AuditQuery(limit: min(max(try q.int("limit", default: 100), 1), 500))
+        var query = AuditQuery(limit: try q.int("limit", default: 100, in: 1...500))
         var echo: [String: String] = [:]
         if let subject = q.text("subject") {
             echo["subject"] = subject

@@ -29,7 +29,7 @@ struct DeliveryRoutes {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = PublicQuery(request: request)
         let before = try query.text("before").map { try Self.seq($0, parameter: "before") }
-        let limit = min(max(try query.int("limit", default: 50), 1), 200)
+        let limit = try query.int("limit", default: 50, in: 1...200)
         let lines = try await Deliveries.recent(store: platform.store, region: query.text("region"), before: before, limit: limit)
         return try JSONBody.response(ListBody(changes: lines, nextBefore: lines.count == limit ? lines.last?.seq : nil))
     }

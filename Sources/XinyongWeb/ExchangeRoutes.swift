@@ -183,7 +183,7 @@ struct ExchangeRoutes {
         guard let since = Int(sinceText), since >= 0 else {
             throw Problem(.badRequest, type: "invalid-cursor", title: "Invalid cursor", detail: "since '\(sinceText)' must be a cursor from next_cursor (a non-negative integer)")
         }
-        let limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 1000, 1), 10_000)
+        let limit = try PublicQuery(request: request).int("limit", default: 1000, in: 1...10_000)
         if context.caller.agencyID != nil { _ = try await AgencyRoutes.admitted(context, store: platform.store) }
         let page = try await feed.read(since, limit: limit, by: Self.feedReader(context.caller))
         return try JSONBody.response(ChangesBody(changes: page.changes, nextCursor: page.nextCursor))

@@ -126,6 +126,16 @@ struct PublicQuery {
         return number
     }
 
+    /// A whole number within `range`; outside it, a 400 naming the range, not a silent clamp.
+    func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        let number = try int(name, default: value)
+        guard range.contains(number) else {
+            throw PublicQueryError(parameter: name, reason: "\(number) is outside \(range.lowerBound)–\(range.upperBound)",
+                                   message: "参数 \(name) 应在 \(range.lowerBound) 至 \(range.upperBound) 之间")
+        }
+        return number
+    }
+
     func date(_ name: String) throws -> CivilDate? {
         guard let text = text(name) else { return nil }
         guard let date = CivilDate(String(text.prefix(20))) else {

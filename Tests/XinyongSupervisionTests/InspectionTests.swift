@@ -168,6 +168,9 @@ struct Drawn: Equatable {
                  "the ratio 1.5 of stratum high is above 1"),
                 (F.request(inspectors: F.inspectors(3), cap: 2), "the inspector pool is smaller than the draw"),
                 (F.request(inspectors: F.inspectors(1)), "fewer than the 2 each target needs"),
+                // Ratios whose products overflow are refused, not a trap that stops the server (schemathesis found it).
+                (F.request(cap: 1 << 62), "the most targets per inspector can be at most 100000"),
+                ({ var r = F.request(); r.inspectorsPerTarget = 1 << 62; return r }(), "each target takes at most 20 inspectors"),
             ]
             for (request, reason) in cases {
                 let error = await #expect(throws: Supervision.Refused.self) {

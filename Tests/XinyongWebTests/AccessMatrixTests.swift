@@ -127,6 +127,26 @@ import XinyongTestSupport
         ("GET", "/api/v1/quality?region=\(Callers.otherCounty)", office),
     ]
 
+    /// The API description names the refusals the matrix gives, so that a client generated from it expects
+    /// them (schemathesis found 41 operations without their 401), and every operation has an id of its own.
+    @Test func theAPIDescriptionDeclaresTheRefusalsOfEachRoute() throws {
+        let spec = try #require(try JSONSerialization.jsonObject(with: Data(Platform.resource("openapi.json"))) as? [String: Any])
+        let paths = try #require(spec["paths"] as? [String: [String: Any]])
+        var missing: [String] = [], ids: [String: Int] = [:]
+        for (method, path, cells) in Self.rows {
+            guard let operation = paths[path]?[method.lowercased()] as? [String: Any] else { continue }
+            let responses = operation["responses"] as? [String: Any] ?? [:]
+            for status in ["U": "401", "F": "403"] where cells.contains(status.key) && responses[status.value] == nil {
+                missing.append("\(method) \(path) \(status.value)")
+            }
+        }
+        for operation in paths.values.flatMap(\.values) {
+            ids[(operation as? [String: Any])?["operationId"] as? String ?? "(none)", default: 0] += 1
+        }
+        #expect(missing.isEmpty, "refusals the description does not declare: \(missing)")
+        #expect(ids.filter { $0.value > 1 || $0.key == "(none)" }.isEmpty, "operation ids missing or repeated: \(ids.filter { $0.value > 1 })")
+    }
+
     @Test(arguments: Backend.allCases) func everyRouteAnswersEveryCallerAsWrittenDown(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let platform = try await WebBackend.platform(store)

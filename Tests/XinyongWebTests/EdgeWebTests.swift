@@ -25,6 +25,34 @@ import XinyongStore
         try await platform.store.sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first(decoding: Count.self)?.n ?? -1
     }
 
+    /// A query value of the wrong form or outside its range is the caller's mistake: 400 naming the parameter,
+    /// never a 500 (schemathesis found these) and never a silent clamp.
+    @Test func malformedQueryValuesAreRefusedNamingTheParameter() async throws {
+        try await withServer { client, _, callers in
+            let cases: [(String, String, String)] = [
+                ("/api/v1/notices?limit=abc", callers.departmentA, "limit"),
+                ("/api/v1/notices?limit=1234567890", callers.departmentA, "limit"),
+                ("/api/v1/admin/audit?limit=abc", callers.adminKey, "limit"),
+                ("/api/v1/admin/audit?limit=501", callers.adminKey, "limit"),
+                ("/api/v1/admin/audit?from=x", callers.adminKey, "from"),
+                ("/api/v1/admin/deliveries?limit=abc", callers.adminKey, "limit"),
+                ("/api/v1/admin/deliveries?limit=201", callers.adminKey, "limit"),
+                ("/api/v1/changes?since=0&limit=10001", callers.recipient, "limit"),
+                ("/api/v1/changes?since=0&limit=abc", callers.recipient, "limit"),
+            ]
+            for (uri, key, parameter) in cases {
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(key)"]) { response in
+                    #expect(response.status == .badRequest, "\(uri): \(response.status)")
+                    let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                    #expect(body?["parameter"] as? String == parameter, "\(uri): \(body ?? [:])")
+                }
+            }
+            try await client.execute(uri: "/api/v1/admin/deliveries?limit=200", method: .get, headers: [.authorization: "Bearer \(callers.adminKey)"]) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test func aWrongPasswordIsRefusedInChineseAndStartsNoSession() async throws {
         try await withServer { client, platform, callers in
             let (cookie, token) = try await client.execute(uri: "/login", method: .get) { response in

@@ -4,6 +4,7 @@ import HummingbirdAuth
 import Logging
 import XinyongAccess
 import XinyongModel
+import XinyongPublication
 
 /// Finds who is asking, once per request: a bearer API key for systems, else the session cookie of a
 /// person who logged in. A key or cookie that does not resolve is refused here (401), never silently
@@ -131,6 +132,9 @@ struct ErrorMiddleware: RouterMiddleware {
         case let problem as Problem: return problem
         case let edge as EdgeError: return edge.problem
         case let access as AccessError: return access.problem
+        case let query as PublicQueryError:
+            return Problem(.badRequest, type: "invalid-parameter", title: "Invalid query parameter", detail: query.description,
+                           extra: ["parameter": query.parameter])
         case let http as HTTPError:
             return Problem(http.status, type: http.status == .notFound ? "not-found" : "http-\(http.status.code)",
                            title: http.status.reasonPhrase, detail: http.body ?? Self.generalDetail(http.status))
