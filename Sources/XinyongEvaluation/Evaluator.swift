@@ -51,7 +51,8 @@ public struct Evaluator: Sendable {
             guard let last = page.last else { break }
             let records = try await store.repositories.evaluations.countedRecords(
                 in: SubjectRange(after: after, through: last.id), types: types, asOf: asOf)
-            let results = score(page, records: records, asOf: asOf)
+            // Scoring a page is the run's own CPU work, done at low priority so that requests go first.
+            let results = try await BackgroundThreads.run { [self] in score(page, records: records, asOf: asOf) }
             try await save(results)
             for item in results { distribution[item.result.grade, default: 0] += 1 }
             done += page.count

@@ -199,9 +199,10 @@ struct CheckedChunk: Sendable {
     }
 }
 
-/// Validates and writes rows chunk by chunk inside the batch's transaction. Each chunk is validated in a task
-/// of its own while the chunk before it is written, so that validation and the database's work overlap on
-/// two cores; chunks are still written, and their issues reported, in the order of the rows.
+/// Validates and writes rows chunk by chunk inside the batch's transaction. Each chunk is validated on a
+/// ``BackgroundThreads`` thread while the chunk before it is written, so that validation and the database's work
+/// overlap on two cores, and checks get the CPU before a batch's validation when the cores are busy; chunks are
+/// still written, and their issues reported, in the order of the rows.
 struct ChunkWriter {
     let validator: RowValidator
     let repos: Repositories
@@ -217,7 +218,7 @@ struct ChunkWriter {
     private(set) var written: [CreditRecord] = []
     private var pending: [InputRow] = []
     /// The chunk being validated while the one before it is written.
-    private var checking: Task<CheckedChunk, Never>?
+    private var checking: Task<CheckedChunk, any Error>?
 
     init(validator: RowValidator, repos: Repositories, batchID: String, actor: Actor, mode: BatchRequest.Mode, measures: MeasureCatalog?,
          keepingWritten: Bool) {
@@ -244,16 +245,16 @@ struct ChunkWriter {
         pending = []
         if let last = checking {
             checking = nil
-            try await write(await last.value)
+            try await write(try await last.value)
         }
     }
 
     /// Starts validating `rows`, then writes the chunk validated before them.
     private mutating func enqueue(_ rows: [InputRow]) async throws {
-        let next = Task { [validator] in CheckedChunk(rows, validator: validator) }
+        let next = Task { [validator] in try await BackgroundThreads.run { CheckedChunk(rows, validator: validator) } }
         let previous = checking
         checking = next
-        if let previous { try await write(await previous.value) }
+        if let previous { try await write(try await previous.value) }
     }
 
     private mutating func reject(_ number: Int, _ drafts: [BatchIssue.Draft]) {

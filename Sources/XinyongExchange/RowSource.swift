@@ -72,13 +72,16 @@ public final class ByteStreamSource: RowSource {
         while true {
             if lock.withLock({ finished }) { return nil }
             let chunk = try await nextBytes()
-            let rows: [InputRow] = lock.withLock {
-                guard let chunk else {
-                    finished = true
-                    return format == .csv ? csv.finish() : endLine()
+            // Parsing is a batch's own CPU work, done at low priority like its validation.
+            let rows: [InputRow] = try await BackgroundThreads.run { [self] in
+                lock.withLock {
+                    guard let chunk else {
+                        finished = true
+                        return format == .csv ? csv.finish() : endLine()
+                    }
+                    bytesRead += chunk.count
+                    return format == .csv ? csv.feed(chunk) : ndjsonLines(chunk)
                 }
-                bytesRead += chunk.count
-                return format == .csv ? csv.feed(chunk) : ndjsonLines(chunk)
             }
             if !rows.isEmpty { return rows }
         }
