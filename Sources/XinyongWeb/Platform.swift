@@ -134,11 +134,12 @@ func buildRouter(platform: Platform) -> Edge {
     // Outermost first: security headers also go on the pages the error middleware makes.
     router.middlewares.add(CompressionMiddleware())
     router.middlewares.add(SecurityHeadersMiddleware())
-    router.middlewares.add(ErrorMiddleware(platform: platform))
+    // The edge's routes are registered below; the error middleware reads them only when answering.
+    let edge = Edge(router: router, store: platform.store)
+    router.middlewares.add(ErrorMiddleware(platform: platform, edge: edge))
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.debug))
     router.middlewares.add(AuthenticationMiddleware(keys: platform.keys, accounts: platform.accounts))
-    let edge = Edge(router: router, store: platform.store)
     APIRoutes(platform: platform).register(on: edge)
     AccountRoutes(platform: platform).register(on: edge)
     AdminRoutes(platform: platform).register(on: edge)

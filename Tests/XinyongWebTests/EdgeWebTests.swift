@@ -53,6 +53,25 @@ import XinyongStore
         }
     }
 
+    /// An address that exists but does not take the method is 405 with `Allow`; an address that does not exist stays 404.
+    @Test func aMethodAnAddressDoesNotTakeIs405WithTheMethodsItTakes() async throws {
+        try await withServer { client, _, _ in
+            try await client.execute(uri: "/api/v1/parks", method: .delete) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, POST")
+                #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+            }
+            try await client.execute(uri: "/api/v1/checks/chk_1/feedback", method: .put) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
+            try await client.execute(uri: "/api/v1/no-such-thing", method: .delete) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.allow] == nil)
+            }
+        }
+    }
+
     @Test func aWrongPasswordIsRefusedInChineseAndStartsNoSession() async throws {
         try await withServer { client, platform, callers in
             let (cookie, token) = try await client.execute(uri: "/login", method: .get) { response in

@@ -49,6 +49,15 @@ final class Edge: @unchecked Sendable {
         }
     }
 
+    /// The methods some route takes at `path`, for telling a caller 405 with `Allow` instead of 404.
+    func methods(at path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }.map(\.method)
+    }
+
     /// The one authorisation rule: the route's access against the caller, and what a session must do first.
     static func authorize(_ access: Access, request: Request, context: AppRequestContext) throws {
         let path = request.uri.path

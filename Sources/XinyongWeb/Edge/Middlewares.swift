@@ -69,6 +69,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let platform: Platform
+    let edge: Edge
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = context.id
@@ -93,6 +94,15 @@ struct ErrorMiddleware: RouterMiddleware {
         default: break
         }
         var problem = Self.problem(for: error)
+        // An address that exists, asked with a method it does not take, is 405 with the methods it does take.
+        var allowed: [HTTPRequest.Method] = []
+        if (error as? HTTPError)?.status == .notFound {
+            allowed = edge.methods(at: request.uri.path)
+            if !allowed.isEmpty {
+                problem = Problem(.methodNotAllowed, type: "method-not-allowed", title: "Method not allowed",
+                                  detail: "\(request.uri.path) takes \(allowed.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)")
+            }
+        }
         if problem.status.code >= 500 {
             context.logger.error("request failed: \(String(reflecting: error))", metadata: ["path": .string(request.uri.path)])
         } else {
@@ -106,6 +116,7 @@ struct ErrorMiddleware: RouterMiddleware {
             : (try? problem.response(from: request, context: context)) ?? Response(status: .internalServerError)
         // A refusal that says when to come back says it in the header clients and proxies read too.
         if let wait = problem.extra["retry_after"] { response.headers[.retryAfter] = wait }
+        if !allowed.isEmpty { response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
         return response
     }
 
