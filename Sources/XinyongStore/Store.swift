@@ -19,8 +19,9 @@ public final class Store: Sendable {
     public let checkJournal: CheckJournal?
     /// Key lookups on a hot path through statements prepared once per connection: ``SQLiteLookups``, ``PostgresLookups``.
     private let lookupDB: any SQLDatabase
-    /// When the running transaction began (SQLite runs one at a time).
-    private let writer = Mutex<ContinuousClock.Instant?>(nil)
+    /// The running transaction and when it began, until its COMMIT has returned (SQLite runs one at a time).
+    private let writer = Mutex<(transaction: Int, since: ContinuousClock.Instant)?>(nil)
+    private let transactions = Atomic<Int>(0)
     private let databases: Databases
     private let threadPool: NIOThreadPool
 
@@ -145,9 +146,13 @@ public final class Store: Sendable {
 
     /// Runs `body` in one transaction: everything it writes lands together or not at all.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> T) async throws -> T {
-        try await fluent.transaction { db in
-            self.writer.withLock { $0 = .now }
-            defer { self.writer.withLock { $0 = nil } }
+        let id = transactions.wrappingAdd(1, ordering: .relaxed).newValue
+        // The writer counts as held until the COMMIT has returned: on SQLite a commit may run a WAL checkpoint of
+        // hundreds of milliseconds, and checks waiting meanwhile must go to the journal. Only this transaction's
+        // own mark is cleared, since the next one may have begun by then.
+        defer { writer.withLock { if $0?.transaction == id { $0 = nil } } }
+        return try await fluent.transaction { db in
+            self.writer.withLock { $0 = (id, .now) }
             return try await body(Repositories(db: db as! any SQLDatabase))
         }
     }
@@ -156,7 +161,7 @@ public final class Store: Sendable {
     /// PostgreSQL, where transactions run side by side.
     public func writerHeld(atLeast duration: Duration) -> Bool {
         guard !url.isPostgres else { return false }
-        return writer.withLock { $0.map { ContinuousClock.now - $0 >= duration } ?? false }
+        return writer.withLock { $0.map { ContinuousClock.now - $0.since >= duration } ?? false }
     }
 
     /// Repositories outside a transaction (each statement commits on its own).
