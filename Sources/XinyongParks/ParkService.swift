@@ -60,6 +60,7 @@ public struct ParkService: Sendable {
     /// Replaces the park's listed members with the organisations a file names: one unified social credit
     /// code per line, first on the line (a CSV's other columns are ignored); a first line without a digit
     /// is a header (一 is a number to Unicode, so only ASCII digits count). In `strict` mode one unknown or malformed code imports nothing.
+    /// A file with no known member is refused whole, so an empty or wrong upload never empties a park.
     public func importMembers(_ text: String, into parkID: String, mode: ImportMode, by actor: Actor) async throws -> ImportReport {
         _ = try await park(parkID)
         var subjectIDs: [String] = [], refused: [RefusedRow] = []
@@ -71,6 +72,10 @@ public struct ParkService: Sendable {
             case .success(let id): subjectIDs.append(id)
             case .failure(let reason): refused.append(RefusedRow(line: index + 1, code: String(raw.prefix(40)), reason: reason.text))
             }
+        }
+        // A file that names no member would empty the park: an upload of the wrong file, never meant.
+        guard !subjectIDs.isEmpty else {
+            throw ParkError.invalid(["the file names no registered member (\(refused.count) lines refused); nothing was changed"])
         }
         let imported = mode == .partial || refused.isEmpty
         if imported {

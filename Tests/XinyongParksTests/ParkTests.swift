@@ -66,6 +66,13 @@ import XinyongTestSupport
             // A strict file with a bad row leaves the list the partial import made.
             _ = try await service.importMembers("\(known[0])\nbad", into: "p-file", mode: .strict, by: Self.actor)
             #expect(try await service.figures(of: .park(try await service.park("p-file"))).members == 3)
+            // A file naming no known member (empty, a header alone, only unknown codes) is refused: it would empty the park.
+            for empty in ["", "统一社会信用代码\n", "\(unknown)\nNOT-A-CODE\n"] {
+                await #expect(throws: ParkError.self) {
+                    _ = try await service.importMembers(empty, into: "p-file", mode: .partial, by: Self.actor)
+                }
+            }
+            #expect(try await service.figures(of: .park(try await service.park("p-file"))).members == 3)
         }
     }
 
