@@ -106,9 +106,11 @@ extension DemoGenerator {
         for (trade, region) in [("电子科技", "431002"), ("新材料", "431003"), ("信息技术", "431002"), ("机械制造", "431003")] {
             listed += try await store.repositories.subjects.organisations(nameContaining: trade, region: region, limit: 200).compactMap(\.code?.value)
         }
-        _ = try await service.importMembers(listed.joined(separator: "\n"), into: "gaoxin", mode: .partial, by: actor)
         let movedIn = try await store.repositories.subjects.organisations(nameContaining: "有色金属", limit: 60).compactMap(\.code?.value)
-        _ = try await service.importMembers(movedIn.joined(separator: "\n"), into: "linwu", mode: .partial, by: actor)
+        // A small demo may have no such firms: a park then starts without members (an empty file is refused).
+        for (park, members) in [("gaoxin", listed), ("linwu", movedIn)] where !members.isEmpty {
+            _ = try await service.importMembers(members.joined(separator: "\n"), into: park, mode: .partial, by: actor)
+        }
         // Last year's review of the oldest park, concluded by its targets as the figures stand.
         let gaoxin = try await service.park("gaoxin")
         let figures = try await service.figures(of: .park(gaoxin), on: options.asOf)
