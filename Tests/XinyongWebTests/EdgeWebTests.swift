@@ -50,6 +50,12 @@ import XinyongStore
             try await client.execute(uri: "/api/v1/admin/deliveries?limit=200", method: .get, headers: [.authorization: "Bearer \(callers.adminKey)"]) { response in
                 #expect(response.status == .ok)
             }
+            // A person on an office page is told in Chinese which parameter is wrong.
+            let login = try await Login.of(callers.auditor, client: client)
+            try await client.execute(uri: "/office/audit?limit=abc", method: .get, headers: login.headers(csrf: false, Self.browser)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("参数 limit 应为整数"))
+            }
         }
     }
 

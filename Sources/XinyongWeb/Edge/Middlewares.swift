@@ -145,7 +145,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case let access as AccessError: return access.problem
         case let query as PublicQueryError:
             return Problem(.badRequest, type: "invalid-parameter", title: "Invalid query parameter", detail: query.description,
-                           extra: ["parameter": query.parameter])
+                           extra: ["parameter": query.parameter], page: query.message)
         case let http as HTTPError:
             return Problem(http.status, type: http.status == .notFound ? "not-found" : "http-\(http.status.code)",
                            title: http.status.reasonPhrase, detail: http.body ?? Self.generalDetail(http.status))
