@@ -12,7 +12,8 @@ public actor AuditTrail {
 
     static let sealInterval = Duration.seconds(1)
     static let checkpointInterval = Duration.seconds(600)
-    static let batch = 2_000
+    /// Links written per transaction: a few milliseconds of the writer at most.
+    static let batch = 500
 
     public init(store: Store, key: Curve25519.Signing.PrivateKey) {
         self.store = store
@@ -21,21 +22,29 @@ public actor AuditTrail {
 
     /// Links every row that can no longer be preceded by a late commit; returns how many it linked. Zero
     /// when an audited transaction is still open (PostgreSQL): the next round catches up.
+    ///
+    /// The rows are read and hashed outside any transaction, and each ``batch`` of links is written in a short
+    /// one: on SQLite a transaction holds the one writer, and checks waiting for it meanwhile go to the journal.
     @discardableResult
     public func seal() async throws -> Int {
         guard try await store.repositories.auditChain.hasUnsealed(),
             let bound = try await store.transaction({ try await $0.auditChain.sealableBound() }) else { return 0 }
         var total = 0
         while true {
-            let linked = try await store.transaction { repos in
-                let chain = repos.auditChain
-                let head = try await chain.head()
-                let entries = try await chain.entries(after: head?.id ?? 0, upTo: bound, limit: Self.batch)
-                try await chain.append(AuditHash.links(entries, after: head, sealedAt: Timestamp.now()))
-                return entries.count
+            let chain = store.repositories.auditChain
+            let head = try await chain.head()
+            let entries = try await chain.entries(after: head?.id ?? 0, upTo: bound, limit: Self.batch)
+            if entries.isEmpty { return total }
+            let links = AuditHash.links(entries, after: head, sealedAt: Timestamp.now())
+            let appended = try await store.transaction { repos in
+                // Another sealer (`xinyong audit seal` beside the server) may have linked these rows meanwhile.
+                guard try await repos.auditChain.head()?.id == head?.id else { return false }
+                try await repos.auditChain.append(links)
+                return true
             }
-            total += linked
-            if linked < Self.batch { return total }
+            guard appended else { continue }
+            total += entries.count
+            if entries.count < Self.batch { return total }
         }
     }
 
