@@ -8,12 +8,12 @@ a 集团 with and without its legal form, 有限公司 = 有限责任公司, ful
 in brackets. Different: another city, another trade name, limited vs joint stock, a group vs its
 member company, head office vs branch.
 
-    scripts/make-national-name-pairs.py [OUT.tsv]   # default Tests/XinyongJointTests/Resources/name-pairs-national.tsv
+    scripts/make-national-name-pairs.py [OUT.tsv [SEED]]   # default Tests/XinyongJointTests/Resources/name-pairs-national.tsv, seed 20261130
 """
 import csv, os, random, sys
 
 root = os.path.join(os.path.dirname(__file__), "..")
-rnd = random.Random(20261130)
+rnd = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 20261130)
 brands = list("嘉禾铭泰骏驰安澜璟瑞拓维晨曦翔宇蓝海星河中科华信致远启航丰源卓越永兴宏图聚能")
 industries = ["茶业", "纺织", "水泥", "陶瓷", "光电", "家具", "酿酒", "渔业", "水产", "粮油", "果业", "印务", "港务", "钢构"]
 suffixes = ["特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "省", "市", "区", "县", "旗", "盟", "州"]

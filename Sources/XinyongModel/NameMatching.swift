@@ -303,12 +303,11 @@ public struct RegionNames: Sendable {
             // A prefecture that repeats its province (北京市/北京市) counts as the province's city.
             full[region.name, default: []].insert(region.code)
             guard let suffix = suffixes.first(where: { region.name.hasSuffix($0) }) else { continue }
-            var stem = String(region.name.dropLast(suffix.count))
-            for ethnic in ["壮族", "回族", "维吾尔", "蒙古族", "土家族苗族", "苗族侗族", "藏族", "朝鲜族"] where stem.hasSuffix(ethnic) {
-                stem = String(stem.dropLast(ethnic.count))
-            }
-            guard stem.count >= 2 else { continue }
-            if region.level != .county || region.code.hasPrefix(homeProvince) {
+            // An autonomous area is written short with or without its nationalities (文山壮族苗族, 文山).
+            let stem = String(region.name.dropLast(suffix.count))
+            let stems = suffix.hasPrefix("自治") ? [stem, Self.withoutEthnicGroups(stem)] : [stem]
+            guard region.level != .county || region.code.hasPrefix(homeProvince) else { continue }
+            for stem in stems where stem.count >= 2 {
                 short[stem, default: []].insert(region.code)
             }
         }
@@ -319,6 +318,26 @@ public struct RegionNames: Sendable {
     }
 
     public static let shipped = RegionNames(.shipped)
+
+    /// China's 55 minority nationalities as autonomous areas name them; the single-character ones only with 族,
+    /// since a bare 白 or 水 at the end of a place name is more often part of it.
+    static let ethnicGroups: [String] = {
+        let multi = ["维吾尔", "土家", "蒙古", "布依", "朝鲜", "哈尼", "哈萨克", "傈僳", "东乡", "仡佬", "拉祜", "纳西", "仫佬", "锡伯",
+                     "柯尔克孜", "景颇", "达斡尔", "撒拉", "布朗", "毛南", "塔吉克", "普米", "阿昌", "鄂温克", "基诺", "德昂", "保安",
+                     "俄罗斯", "裕固", "乌孜别克", "门巴", "鄂伦春", "独龙", "赫哲", "高山", "珞巴", "塔塔尔"]
+        let single = ["壮", "回", "满", "苗", "彝", "藏", "侗", "瑶", "白", "黎", "傣", "畲", "佤", "水", "羌", "土", "京", "怒"]
+        return (multi.flatMap { [$0 + "族", $0] } + single.map { $0 + "族" }).sorted { $0.count > $1.count }
+    }()
+
+    /// An autonomous area's stem without the nationalities it names, however many (阿坝藏族羌族 → 阿坝,
+    /// 博尔塔拉蒙古 → 博尔塔拉, 红河哈尼族彝族 → 红河), never shorter than two characters.
+    static func withoutEthnicGroups(_ stem: String) -> String {
+        var stem = stem
+        while let group = ethnicGroups.first(where: { stem.hasSuffix($0) && stem.count - $0.count >= 2 }) {
+            stem = String(stem.dropLast(group.count))
+        }
+        return stem
+    }
 
     /// Codes a whole text names (郴州市, 郴州 → 431000), or nil.
     public func codes(_ text: String, shortFormsAllowed: Bool) -> Set<String>? {
