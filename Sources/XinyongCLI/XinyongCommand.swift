@@ -48,11 +48,38 @@ enum LogSetup {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = chosen
-            return handler
+            return LazyMetadataLogHandler(writer: handler)
         }
     }()
 
     static func logger(_ label: String) -> Logger { Logger(label: label) }
+}
+
+/// Writes lines through `StreamLogHandler`, keeping the logger's metadata aside until a line is written.
+/// `StreamLogHandler` formats all its metadata whenever one key is set, and the server sets two on every request
+/// (the request id, the caller) while writing a line for few of them.
+struct LazyMetadataLogHandler: LogHandler {
+    var writer: StreamLogHandler
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider? {
+        get { writer.metadataProvider }
+        set { writer.metadataProvider = newValue }
+    }
+    var logLevel: Logger.Level {
+        get { writer.logLevel }
+        set { writer.logLevel = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        event.metadata = metadata.merging(event.metadata ?? [:]) { $1 }
+        writer.log(event: event)
+    }
 }
 
 /// Errors that end a command with one line on standard error and exit status 1.

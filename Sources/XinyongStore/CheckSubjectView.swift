@@ -18,7 +18,9 @@ public struct CheckSubjectView: Sendable {
 }
 
 extension CheckRepository {
-    private struct ViewRow: Decodable {
+    /// One row of the read, taken column by column: a check reads one to a dozen of them, and the generic row
+    /// decoder's keyed containers cost a check more than the columns themselves.
+    private struct ViewRow {
         let id, kind, name, former_names: String
         let code: String?
         let code_check_failed: Bool
@@ -31,6 +33,27 @@ extension CheckRepository {
         let open_notices: Bool
         let record_id, list, record_type, department_id, source_category, document_no, legal_basis, start_date, end_date: String?
         let under_objection: Bool
+
+        init(_ row: any SQLRow) throws {
+            func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
+            func optionalText(_ column: String) throws -> String? { try row.decodeNil(column: column) ? nil : text(column) }
+            func flag(_ column: String) throws -> Bool { try row.decode(column: column, as: Bool.self) }
+            (id, kind, name, former_names) = (try text("id"), try text("kind"), try text("name"), try text("former_names"))
+            (code, code_check_failed) = (try optionalText("code"), try flag("code_check_failed"))
+            (legacy_reg_no, person_id_masked) = (try optionalText("legacy_reg_no"), try optionalText("person_id_masked"))
+            (region_code, status, registered_on) = (try text("region_code"), try text("status"), try optionalText("registered_on"))
+            records_updated_at = try optionalText("records_updated_at")
+            e_model_version = try row.decodeNil(column: "e_model_version") ? nil : row.decode(column: "e_model_version", as: Int.self)
+            e_score = try row.decodeNil(column: "e_score") ? nil : row.decode(column: "e_score", as: Double.self)
+            (e_as_of, e_grade, e_veto) = (try optionalText("e_as_of"), try optionalText("e_grade"), try optionalText("e_veto"))
+            (e_reasons, e_evaluated_at) = (try optionalText("e_reasons"), try optionalText("e_evaluated_at"))
+            open_notices = try flag("open_notices")
+            (record_id, list, record_type) = (try optionalText("record_id"), try optionalText("list"), try optionalText("record_type"))
+            (department_id, source_category) = (try optionalText("department_id"), try optionalText("source_category"))
+            (document_no, legal_basis) = (try optionalText("document_no"), try optionalText("legal_basis"))
+            (start_date, end_date) = (try optionalText("start_date"), try optionalText("end_date"))
+            under_objection = try flag("under_objection")
+        }
     }
 
     /// The subject with this code (or id) and its memberships in force on `date`, with freshness. Every table is
@@ -54,7 +77,7 @@ extension CheckRepository {
             LEFT JOIN list_memberships m ON m.subject_id = s.id AND m.state = 'listed'
             AND m.start_date <= \(bind: day) AND m.end_date > \(bind: day)
             WHERE \(filter) ORDER BY m.list, m.start_date
-            """).all(decoding: ViewRow.self)
+            """).all().map(ViewRow.init)
         guard let first = rows.first else { return nil }
         guard let kind = SubjectKind(rawValue: first.kind), let status = SubjectStatus(rawValue: first.status) else {
             throw StoredDataError(description: "subject \(first.id) has unknown kind or status")

@@ -29,25 +29,19 @@ struct CheckRoutes {
 
     // MARK: API
 
-    struct CheckBody: Decodable {
-        let code: String?
-        let name: String?
-        let idNumber: String?
-        let scenario: String?
-        let department: String?
-        let matter: String?
-    }
+    /// The fields of a check's body, all strings.
+    static let checkFields: Set<String> = ["code", "name", "id_number", "scenario", "department", "matter"]
 
     @Sendable func check(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await consulting {
-            let body = try await JSONRequest.decode(CheckBody.self, request)
-            guard let scenario = body.scenario, !scenario.isEmpty else {
+            let body = try await JSONRequest.strings(request, fields: Self.checkFields)
+            guard let scenario = body["scenario"], !scenario.isEmpty else {
                 throw Problem.invalidField("scenario", "name the business scenario, e.g. government_procurement (GET /api/v1/measures lists them)")
             }
-            let department = try context.department(requested: body.department)
+            let department = try context.department(requested: body["department"])
             let answer = try await service.check(CheckRequest(
-                code: body.code, name: body.name, idNumber: body.idNumber, scenario: scenario, departmentID: department,
-                matter: body.matter, askedBy: context.caller.auditName))
+                code: body["code"], name: body["name"], idNumber: body["id_number"], scenario: scenario, departmentID: department,
+                matter: body["matter"], askedBy: context.caller.auditName))
             var response = Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"],
                                     body: .init(byteBuffer: ByteBuffer(string: answer.encoded)))
             response.headers[.location] = "/api/v1/checks/\(answer.checkId)"

@@ -119,6 +119,9 @@ import XinyongStore
             try await expectProblem(nil, ["code": code, "scenario": "bidding"], status: .unauthorized, field: nil)
             try await expectProblem(keys.department, ["code": code], status: .badRequest, field: "scenario")
             try await expectProblem(keys.department, ["code": code, "scenario": 5], status: .badRequest, field: "scenario")
+            try await expectProblem(keys.department, ["code": code, "scenario": "bidding", "departmnet": "431000-tax"], status: .badRequest,
+                                    field: "departmnet")
+            try await expectProblem(keys.department, ["code": ["x"], "scenario": "bidding"], status: .badRequest, field: "code")
             try await expectProblem(keys.department, ["code": code, "scenario": "lottery"], status: .badRequest, field: "scenario")
             try await expectProblem(keys.department, ["code": "91350100M000100I43", "scenario": "bidding"], status: .badRequest, field: "code")
             try await expectProblem(keys.department, ["scenario": "bidding"], status: .badRequest, field: "subject")
